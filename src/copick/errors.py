@@ -1,0 +1,46 @@
+"""Exception types of copick: each subclasses the built-in type the reference raises,
+so existing ``except ValueError`` code keeps working, and each message names the file
+or entity and the rule that was broken."""
+
+from __future__ import annotations
+
+import json
+
+
+class CopickError(Exception):
+    """Base class of every error raised by copick itself."""
+
+
+class InvalidNameError(CopickError, ValueError):
+    """A name breaks the naming rule that keeps copick file names parseable."""
+
+
+class ConfigError(CopickError, ValueError):
+    """A project configuration cannot be used (unknown type, unreadable root...)."""
+
+
+class ConfigJSONError(ConfigError, json.JSONDecodeError):
+    """The configuration file is not valid JSON."""
+
+    def __init__(self, source: str, err: json.JSONDecodeError):
+        json.JSONDecodeError.__init__(self, f"{source}: not valid JSON: {err.msg}", err.doc, err.pos)
+
+
+class EntityExistsError(CopickError, ValueError):
+    """An entity with the same identity already exists (pass ``exist_ok=True`` to reuse it)."""
+
+
+class UnknownObjectError(CopickError, ValueError):
+    """A pickable object name that the project config does not declare."""
+
+
+class CorruptFileError(CopickError, ValueError):
+    """A stored file cannot be parsed; the message names the file and what is wrong."""
+
+
+class ReadOnlyError(CopickError, PermissionError):
+    """An attempt to write or delete an entity of the read-only static layer."""
+
+
+class InvalidDataError(CopickError, ValueError):
+    """Array or point data that cannot be stored as given (shape, dtype, value range)."""

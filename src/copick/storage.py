@@ -1,0 +1,202 @@
+"""Storage: one small interface over any fsspec filesystem, and the static/overlay pair.
+
+A ``Layer`` is a filesystem plus a root path; every path it takes is relative to that root and
+``/``-separated. Writes are atomic: a same-directory temporary file renamed into place on local
+disks, a single PUT on object stores, so no reader and no crash ever sees half a file.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import tempfile
+import uuid
+from collections.abc import Iterator
+from typing import Any, NamedTuple
+
+from copick.errors import ConfigError
+
+# Object stores write a whole object in one request: a plain put is already atomic there.
+_ATOMIC_PUT_PROTOCOLS = {"s3", "s3a", "gs", "gcs", "az", "abfs", "adl", "memory", "http", "https"}
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_FILE_MODE = 0o666 & ~_current_umask()
+
+
+class DirEntry(NamedTuple):
+    name: str
+    is_dir: bool
+
+
+class Layer:
+    """A root folder on one fsspec filesystem."""
+
+    def __init__(self, fs: Any, root: str, url: str = ""):
+        from fsspec.implementations.local import LocalFileSystem
+
+        self.fs = fs
+        self.root = root.rstrip("/") or "/"
+        self.url = url
+        self.is_local = isinstance(fs, LocalFileSystem)
+        protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+        self.protocol = protocol
+        self._atomic_put = protocol in _ATOMIC_PUT_PROTOCOLS
+
+    @classmethod
+    def from_url(cls, url: str, fs_args: dict | None = None) -> Layer:
+        """Open ``url`` (plain path, ``local://``, ``s3://``, ``memory://`` ...) with fsspec."""
+        import fsspec.core
+
+        try:
+            fs, path = fsspec.core.url_to_fs(url, **(fs_args or {}))
+        except (ValueError, ImportError) as err:
+            raise ConfigError(f"Cannot open project root {url!r}: {err}") from err
+        return cls(fs, path, url)
+
+    def __repr__(self) -> str:
+        return f"Layer({self.url or self.root!r})"
+
+    def path(self, rel: str) -> str:
+        """Absolute path (protocol stripped) of a root-relative path."""
+        return posixpath.join(self.root, rel) if rel else self.root
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def list_dir(self, rel: str) -> list[DirEntry]:
+        """Visible entries of a folder (names starting with ``.`` skipped); ``[]`` if it is missing."""
+        path = self.path(rel)
+        if self.is_local:
+            try:
+                with os.scandir(path) as it:
+                    return [DirEntry(e.name, e.is_dir()) for e in it if not e.name.startswith(".")]
+            except (FileNotFoundError, NotADirectoryError):
+                return []
+        try:
+            self.fs.invalidate_cache(path)
+            infos = self.fs.ls(path, detail=True)
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        entries = []
+        for info in infos:
+            name = posixpath.basename(info["name"].rstrip("/"))
+            if name and not name.startswith(".") and info["name"].rstrip("/") != path.rstrip("/"):
+                entries.append(DirEntry(name, info.get("type") == "directory"))
+        return entries
+
+    def exists(self, rel: str) -> bool:
+        path = self.path(rel)
+        if self.is_local:
+            return os.path.exists(path)
+        self.fs.invalidate_cache(path)
+        return self.fs.exists(path)
+
+    def read_bytes(self, rel: str) -> bytes:
+        path = self.path(rel)
+        if self.is_local:
+            with open(path, "rb") as f:
+                return f.read()
+        return self.fs.cat_file(path)
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def makedirs(self, rel: str) -> None:
+        path = self.path(rel)
+        if self.is_local:
+            os.makedirs(path, exist_ok=True)
+        elif not self._atomic_put:
+            self.fs.makedirs(path, exist_ok=True)
+
+    def write_bytes(self, rel: str, data: bytes) -> None:
+        """Replace the file at ``rel`` with ``data`` atomically; parent folders are created."""
+        path = self.path(rel)
+        if self.is_local:
+            _write_local_atomic(path, data)
+        elif self._atomic_put:
+            self.fs.pipe_file(path, data)
+        else:
+            self._write_remote_via_rename(path, data)
+
+    def _write_remote_via_rename(self, path: str, data: bytes) -> None:
+        parent, name = posixpath.split(path)
+        self.fs.makedirs(parent, exist_ok=True)
+        tmp = posixpath.join(parent, f".{name}.{uuid.uuid4().hex}.tmp")
+        self.fs.pipe_file(tmp, data)
+        try:
+            self.fs.mv(tmp, path)
+        except OSError:
+            # Some servers (SFTP v3) refuse to rename onto an existing file.
+            self.fs.rm(path)
+            self.fs.mv(tmp, path)
+
+    def delete(self, rel: str) -> None:
+        """Delete a file or a whole folder; ``FileNotFoundError`` when nothing is there."""
+        path = self.path(rel)
+        if self.is_local:
+            import shutil
+
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path)
+            else:
+                os.remove(path)
+            return
+        self.fs.invalidate_cache(path)
+        if not self.fs.exists(path):
+            raise FileNotFoundError(path)
+        self.fs.rm(path, recursive=True)
+        self.fs.invalidate_cache(path)
+
+    def zarr_store(self, rel: str, read_only: bool) -> Any:
+        """A zarr store rooted at ``rel`` (see ``copick.formats.zarr_store``)."""
+        from copick.formats.zarr_store import open_store
+
+        return open_store(self, rel, read_only)
+
+
+def _write_local_atomic(path: str, data: bytes) -> None:
+    parent, name = os.path.split(path)
+    os.makedirs(parent, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, _FILE_MODE)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.remove(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+class ProjectStorage:
+    """The two layers of a project: ``static`` (read-only) under ``overlay`` (writable).
+
+    Without a static root both names refer to the same layer and nothing is read-only.
+    """
+
+    def __init__(self, overlay: Layer, static: Layer | None = None):
+        self.overlay = overlay
+        self.static = static if static is not None else overlay
+        self.static_is_overlay = static is None
+
+    def layers(self) -> Iterator[tuple[Layer, bool]]:
+        """``(layer, read_only)`` pairs in listing order: static first, then overlay."""
+        if not self.static_is_overlay:
+            yield self.static, True
+        yield self.overlay, False
+
+    def list_dir(self, rel: str) -> list[tuple[DirEntry, Layer, bool]]:
+        """Entries of ``rel`` in every layer, static first, not de-duplicated."""
+        return [(entry, layer, ro) for layer, ro in self.layers() for entry in layer.list_dir(rel)]
+
+    def exists(self, rel: str) -> bool:
+        return any(layer.exists(rel) for layer, _ in self.layers())

@@ -1,0 +1,1 @@
+"""Helpers that downstream packages import from ``copick.util``."""
