@@ -7,6 +7,7 @@ disks, a single PUT on object stores, so no reader and no crash ever sees half a
 
 from __future__ import annotations
 
+import contextlib
 import os
 import posixpath
 import tempfile
@@ -170,10 +171,8 @@ def _write_local_atomic(path: str, data: bytes) -> None:
         os.chmod(tmp, _FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.remove(tmp)
-        except FileNotFoundError:
-            pass
         raise
 
 

@@ -28,8 +28,3 @@ def sanitize_name(name: str, suppress_warnings: bool = False) -> str:
     if clean != name and not suppress_warnings:
         warnings.warn(f"Name {name!r} was sanitized to {clean!r}.", UserWarning, stacklevel=2)
     return clean
-
-
-def is_clean_name(name: str) -> bool:
-    """True when ``name`` already follows the naming rule (``sanitize_name`` would not change it)."""
-    return bool(name) and _FORBIDDEN.search(name) is None and not name.startswith("-") and not name.endswith("-")

@@ -1,0 +1,76 @@
+"""Meshes: one GLB file per (user, session, object) in a run's ``Meshes/`` folder."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from copick import layout
+from copick.entities.base import StoredEntity
+from copick.entities.picks import AnnotationMixin
+from copick.formats import glb
+from copick.metadata import CopickMeshMeta
+
+if TYPE_CHECKING:
+    from copick.entities.run import CopickRun
+
+
+class CopickMesh(AnnotationMixin, StoredEntity):
+    """A triangle mesh of one object by one user in one session, loaded lazily as a ``trimesh.Scene``."""
+
+    _kind = "mesh"
+
+    def __init__(self, run: CopickRun, meta: CopickMeshMeta, mesh: Any = None, read_only: bool = False):
+        self.run = run
+        self.meta = meta
+        self._mesh = mesh
+        self.read_only = read_only
+
+    @property
+    def _id_meta(self) -> CopickMeshMeta:
+        return self.meta
+
+    @property
+    def _relpath(self) -> str:
+        return self._annotation_relpath(layout.MESHES_DIR, ".glb")
+
+    @property
+    def path(self) -> str:
+        return self._location
+
+    @property
+    def color(self) -> Any:
+        return self.run.root.get_object(self.pickable_object_name).color
+
+    @property
+    def mesh(self) -> Any:
+        if self._mesh is None:
+            self.load()
+        return self._mesh
+
+    @mesh.setter
+    def mesh(self, value: Any) -> None:
+        self._mesh = value
+
+    def load(self) -> Any:
+        """Read the GLB file into a ``trimesh.Scene``."""
+        self._mesh = glb.load_scene(self._layer.read_bytes(self._relpath), self._location)
+        return self._mesh
+
+    def refresh(self) -> None:
+        self.load()
+
+    def store(self) -> None:
+        """Write the mesh as GLB atomically; read-only meshes raise ``PermissionError``."""
+        self._require_writable("store")
+        self._storage.overlay.write_bytes(self._relpath, glb.dump_scene(self.mesh))
+
+    def delete(self) -> None:
+        self._require_writable("delete")
+        self._storage.overlay.delete(self._relpath)
+        self.run._forget("_meshes", self)
+
+    def __repr__(self) -> str:
+        return (
+            f"CopickMesh(pickable_object_name={self.pickable_object_name}, user_id={self.user_id}, "
+            f"session_id={self.session_id}) at {hex(id(self))}"
+        )

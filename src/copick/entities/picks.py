@@ -1,0 +1,218 @@
+"""Point picks: one JSON file per (user, session, object) in a run's ``Picks/`` folder.
+
+Points are held as numpy arrays and turned into ``CopickPoint`` models only when ``.points`` or
+``.meta`` is used, so big pick sets read and write at JSON-parser speed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from copick import layout
+from copick.entities.base import StoredEntity, storage_of
+from copick.formats import picks_json
+from copick.formats.picks_json import PickArrays
+from copick.metadata import CopickLocation, CopickPicksFile, CopickPoint
+
+if TYPE_CHECKING:
+    from copick.entities.run import CopickRun
+    from copick.storage import ProjectStorage
+
+
+def points_from_arrays(arrays: PickArrays) -> list[CopickPoint]:
+    """Build point models from already validated arrays (no per-point validation)."""
+    make_point, make_loc = CopickPoint.model_construct, CopickLocation.model_construct
+    return [
+        make_point(location=make_loc(x=x, y=y, z=z), transformation_=t, instance_id=i, score=s)
+        for (x, y, z), t, i, s in zip(
+            arrays.positions.tolist(),
+            arrays.transforms.tolist(),
+            arrays.instance_ids.tolist(),
+            arrays.scores.tolist(),
+        )
+    ]
+
+
+def arrays_from_points(points: list[CopickPoint]) -> PickArrays:
+    """Arrays of a list of point models (``None`` fields take their defaults)."""
+    if not points:
+        return PickArrays.empty()
+    return PickArrays.build(
+        [(p.location.x, p.location.y, p.location.z) for p in points],
+        [p.transformation_ if p.transformation_ is not None else np.eye(4) for p in points],
+        [0 if p.instance_id is None else p.instance_id for p in points],
+        [1.0 if p.score is None else p.score for p in points],
+    )
+
+
+class AnnotationMixin:
+    """Identity helpers shared by picks and meshes (user, session, object)."""
+
+    run: CopickRun
+
+    @property
+    def _id_meta(self) -> Any:
+        raise NotImplementedError
+
+    @property
+    def pickable_object_name(self) -> str:
+        return self._id_meta.pickable_object_name
+
+    @property
+    def user_id(self) -> str:
+        return self._id_meta.user_id
+
+    @property
+    def session_id(self) -> str:
+        return self._id_meta.session_id
+
+    @property
+    def from_tool(self) -> bool:
+        return self.session_id == "0"
+
+    @property
+    def from_user(self) -> bool:
+        return not self.from_tool
+
+    @property
+    def _storage(self) -> ProjectStorage:
+        return storage_of(self.run.root)
+
+    def _annotation_relpath(self, folder: str, ext: str) -> str:
+        name = layout.annotation_file_name(self.user_id, self.session_id, self.pickable_object_name, ext)
+        return layout.join(self.run._relpath, folder, name)
+
+
+class CopickPicks(AnnotationMixin, StoredEntity):
+    """A set of picked points of one object by one user in one session."""
+
+    _kind = "picks"
+
+    def __init__(self, run: CopickRun, file: CopickPicksFile, read_only: bool = False):
+        self.run = run
+        self._meta = file
+        self.read_only = read_only
+        self._arrays: PickArrays | None = None  # points not yet turned into models
+        self._loaded = bool(file.points)
+
+    # --- identity ----------------------------------------------------------------------------
+
+    @property
+    def _id_meta(self) -> CopickPicksFile:
+        return self._meta
+
+    @property
+    def _relpath(self) -> str:
+        return self._annotation_relpath(layout.PICKS_DIR, ".json")
+
+    @property
+    def path(self) -> str:
+        return self._location
+
+    @property
+    def trust_orientation(self) -> bool | None:
+        return self._meta.trust_orientation
+
+    @property
+    def color(self) -> tuple[int, int, int, int] | None:
+        obj = self.run.root.get_object(self.pickable_object_name)
+        if obj is None:
+            raise ValueError(f"{self.pickable_object_name} is not a known pickable object.")
+        return obj.color
+
+    # --- data ----------------------------------------------------------------------------------
+
+    @property
+    def meta(self) -> CopickPicksFile:
+        """The file model; point models are built here on first use."""
+        if self._arrays is not None:
+            self._meta.points = points_from_arrays(self._arrays)
+            self._arrays = None
+        return self._meta
+
+    @meta.setter
+    def meta(self, value: CopickPicksFile) -> None:
+        self._meta, self._arrays, self._loaded = value, None, True
+
+    @property
+    def points(self) -> list[CopickPoint]:
+        self._ensure_loaded()
+        return self.meta.points
+
+    @points.setter
+    def points(self, value: list[CopickPoint]) -> None:
+        self._meta.points, self._arrays, self._loaded = value, None, True
+
+    def _ensure_loaded(self) -> None:
+        if not self._loaded and self._arrays is None and not self._meta.points:
+            self._read()
+
+    def _read(self) -> None:
+        data = self._layer.read_bytes(self._relpath)
+        header, arrays = picks_json.decode(data, self._location)
+        self._meta = CopickPicksFile.model_construct(**header, points=[])
+        self._arrays, self._loaded = arrays, True
+
+    def _current_arrays(self) -> PickArrays:
+        self._ensure_loaded()
+        return self._arrays if self._arrays is not None else arrays_from_points(self._meta.points or [])
+
+    def load(self) -> CopickPicksFile:
+        """Re-read the file (``FileNotFoundError`` if it is gone) and return the file model."""
+        self._read()
+        return self.meta
+
+    def refresh(self) -> None:
+        self.load()
+
+    def store(self) -> None:
+        """Write the picks file atomically; read-only picks raise ``PermissionError``."""
+        self._require_writable("store")
+        arrays = self._arrays if self._arrays is not None else arrays_from_points(self._meta.points or [])
+        header = {k: getattr(self._meta, k) for k in ("pickable_object_name", "user_id", "session_id")}
+        header.update({k: getattr(self._meta, k, d) for k, d in picks_json.HEADER_DEFAULTS.items()})
+        self._storage.overlay.write_bytes(self._relpath, picks_json.encode(header, arrays))
+        self._loaded = True
+
+    def numpy(self) -> tuple[np.ndarray, np.ndarray]:
+        """(positions (N, 3) in Angstrom x/y/z, transforms (N, 4, 4)), float64 copies."""
+        arrays = self._current_arrays()
+        return arrays.positions.copy(), arrays.transforms.copy()
+
+    def instance_ids(self) -> np.ndarray:
+        return self._current_arrays().instance_ids.copy()
+
+    def scores(self) -> np.ndarray:
+        return self._current_arrays().scores.copy()
+
+    def full_positions(self) -> np.ndarray:
+        """Positions plus each transform's translation column (the particle centres), Angstrom."""
+        return self._current_arrays().full_positions()
+
+    def from_numpy(
+        self,
+        positions: Any,
+        transforms: Any = None,
+        instance_ids: Any = None,
+        scores: Any = None,
+    ) -> None:
+        """Replace all points with the given arrays and store immediately."""
+        self._require_writable("store")
+        arrays = PickArrays.build(positions, transforms, instance_ids, scores)
+        self._meta.points, self._arrays, self._loaded = [], arrays, True
+        self.store()
+
+    def delete(self) -> None:
+        """Delete the file (``FileNotFoundError`` if already gone) and drop it from the run."""
+        self._require_writable("delete")
+        self._storage.overlay.delete(self._relpath)
+        self.run._forget("_picks", self)
+
+    def __repr__(self) -> str:
+        n = len(self._arrays) if self._arrays is not None else len(self._meta.points or [])
+        return (
+            f"CopickPicks(pickable_object_name={self.pickable_object_name}, user_id={self.user_id}, "
+            f"session_id={self.session_id}, len(points)={n}) at {hex(id(self))}"
+        )

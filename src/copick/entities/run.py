@@ -1,0 +1,497 @@
+"""A run: one sample location, holding voxel spacings, picks, meshes and segmentations."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from copick import layout
+from copick.entities.base import accepts, as_filter, as_voxel_filter, require_str, storage_of
+from copick.entities.mesh import CopickMesh
+from copick.entities.picks import CopickPicks
+from copick.entities.segmentation import CopickSegmentation
+from copick.entities.voxel_spacing import CopickVoxelSpacing
+from copick.errors import EntityExistsError, UnknownObjectError
+from copick.metadata import (
+    CopickMeshMeta,
+    CopickPicksFile,
+    CopickRunMeta,
+    CopickSegmentationMeta,
+    CopickVoxelSpacingMeta,
+)
+from copick.util.escape import sanitize_name
+
+if TYPE_CHECKING:
+    from copick.entities.root import CopickRoot
+    from copick.storage import ProjectStorage
+
+
+class CopickRun:
+    """One run (tomographic sample location) of a project. Children are listed lazily and cached."""
+
+    voxel_spacing_class = CopickVoxelSpacing
+    picks_class = CopickPicks
+    mesh_class = CopickMesh
+    segmentation_class = CopickSegmentation
+
+    def __init__(self, root: CopickRoot, meta: CopickRunMeta, config: Any = None):
+        self.root = root
+        self.meta = meta
+        self._voxel_spacings: list[CopickVoxelSpacing] | None = None
+        self._picks: list[CopickPicks] | None = None
+        self._meshes: list[CopickMesh] | None = None
+        self._segmentations: list[CopickSegmentation] | None = None
+
+    # --- identity and storage ------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self.meta.name
+
+    @name.setter
+    def name(self, value: str) -> None:
+        self.meta.name = value
+
+    @property
+    def split(self) -> str | None:
+        return None
+
+    @property
+    def _storage(self) -> ProjectStorage:
+        return storage_of(self.root)
+
+    @property
+    def _relpath(self) -> str:
+        return layout.run_path(self.name)
+
+    def ensure(self, create: bool = False) -> bool:
+        """Does the run exist in either layer? With ``create``, make it in the overlay."""
+        if self._storage.exists(self._relpath):
+            return True
+        if create:
+            overlay = self._storage.overlay
+            overlay.makedirs(self._relpath)
+            overlay.write_bytes(layout.join(self._relpath, layout.META_FILE), layout.META_CONTENT)
+        return create
+
+    def _forget(self, cache: str, entity: Any) -> None:
+        """Drop a deleted child from its cache."""
+        items = getattr(self, cache)
+        if items is not None and entity in items:
+            items.remove(entity)
+
+    def _list(self, folder: str) -> list:
+        return self._storage.list_dir(layout.join(self._relpath, folder))
+
+    # --- voxel spacings ------------------------------------------------------------------------
+
+    @property
+    def voxel_spacings(self) -> list[CopickVoxelSpacing]:
+        if self._voxel_spacings is None:
+            self._voxel_spacings = self._query_voxel_spacings()
+        return self._voxel_spacings
+
+    def _query_voxel_spacings(self) -> list[CopickVoxelSpacing]:
+        found: dict[float, CopickVoxelSpacing] = {}
+        for entry, _layer, _ro in self._list(""):
+            size = layout.parse_voxel_spacing_dirname(entry.name) if entry.is_dir else None
+            if size is not None and size not in found:  # static first: its copy wins
+                vs = self.voxel_spacing_class(self, CopickVoxelSpacingMeta(voxel_size=size))
+                vs._dirname = entry.name
+                found[size] = vs
+        return list(found.values())
+
+    def get_voxel_spacing(self, voxel_size: float, **kwargs: Any) -> CopickVoxelSpacing | None:
+        """The spacing of exactly ``voxel_size`` (float equality once listed), or ``None``."""
+        if self._voxel_spacings is None:
+            vs = self.voxel_spacing_class(self, CopickVoxelSpacingMeta(voxel_size=voxel_size))
+            return vs if vs.ensure(create=False) else None
+        return next((vs for vs in self._voxel_spacings if vs.voxel_size == voxel_size), None)
+
+    def new_voxel_spacing(
+        self, voxel_size: float, exist_ok: bool = False, **kwargs: Any
+    ) -> CopickVoxelSpacing:
+        """Create ``VoxelSpacing<size %.3f>/`` in the overlay; a duplicate raises ``ValueError``."""
+        dirname = layout.voxel_spacing_dirname(voxel_size)
+        existing = next((vs for vs in self.voxel_spacings if vs._dirname == dirname), None)
+        if existing is None and self._storage.exists(layout.join(self._relpath, dirname)):
+            self.refresh_voxel_spacings()
+            existing = next((vs for vs in self.voxel_spacings if vs._dirname == dirname), None)
+        if existing is not None:
+            if exist_ok:
+                return existing
+            raise EntityExistsError(f"VoxelSpacing {voxel_size} already exists for this run.")
+        vs = self.voxel_spacing_class(self, CopickVoxelSpacingMeta(voxel_size=voxel_size, **kwargs))
+        vs.ensure(create=True)
+        self.voxel_spacings.append(vs)
+        return vs
+
+    def refresh_voxel_spacings(self) -> None:
+        self._voxel_spacings = self._query_voxel_spacings()
+
+    def delete_voxel_spacings(self, voxel_size: float | None = None) -> None:
+        for vs in list(self.voxel_spacings):
+            if voxel_size is None or vs.voxel_size == voxel_size:
+                vs.delete()
+
+    # --- picks and meshes ----------------------------------------------------------------------
+
+    def _query_annotations(self, folder: str, ext: str, build: Callable[[Any, bool], Any]) -> list:
+        found = []
+        for entry, _layer, read_only in self._list(folder):
+            ident = None if entry.is_dir else layout.parse_annotation_file_name(entry.name, ext)
+            if ident is not None:
+                found.append(build(ident, read_only))
+        return found
+
+    @staticmethod
+    def _select(items: list, object_name: Any, user_id: Any, session_id: Any) -> list:
+        objects = as_filter(object_name, "object_name")
+        users = as_filter(user_id, "user_id")
+        sessions = as_filter(session_id, "session_id")
+        return [
+            item
+            for item in items
+            if accepts(objects, item.pickable_object_name)
+            and accepts(users, item.user_id)
+            and accepts(sessions, item.session_id)
+        ]
+
+    def _new_annotation_ids(self, object_name: str, session_id: str, user_id: str | None, what: str) -> tuple:
+        require_str(object_name, "object_name")
+        require_str(session_id, "session_id")
+        if user_id is None:
+            user_id = self.root.config.user_id
+        if user_id is None:
+            raise ValueError(f"User ID must be set in the root config or supplied to {what}.")
+        require_str(user_id, "user_id")
+        object_name = sanitize_name(object_name)
+        if self.root.get_object(object_name) is None:
+            raise UnknownObjectError(
+                f"Object name {object_name} not found in pickable objects "
+                f"(known: {', '.join(o.name for o in self.root.pickable_objects) or 'none'})."
+            )
+        return object_name, sanitize_name(session_id), sanitize_name(user_id)
+
+    @property
+    def picks(self) -> list[CopickPicks]:
+        if self._picks is None:
+            self._picks = self._query_picks()
+        return self._picks
+
+    def _query_picks(self) -> list[CopickPicks]:
+        return self._query_annotations(
+            layout.PICKS_DIR,
+            ".json",
+            lambda ident, ro: self.picks_class(
+                self,
+                CopickPicksFile.model_construct(
+                    pickable_object_name=ident.object_name,
+                    user_id=ident.user_id,
+                    session_id=ident.session_id,
+                    run_name=None,
+                    voxel_spacing=None,
+                    unit="angstrom",
+                    points=[],
+                    trust_orientation=True,
+                ),
+                read_only=ro,
+            ),
+        )
+
+    def get_picks(
+        self, object_name: Any = None, user_id: Any = None, session_id: Any = None, **kwargs: Any
+    ) -> list:
+        """Picks matching every given filter (each a str or an iterable of str)."""
+        return self._select(self.picks, object_name, user_id, session_id)
+
+    def user_picks(self) -> list[CopickPicks]:
+        if self.root.config.user_id is not None:
+            return self.get_picks(user_id=self.root.config.user_id)
+        return [p for p in self.picks if p.from_user]
+
+    def tool_picks(self) -> list[CopickPicks]:
+        return [p for p in self.picks if p.from_tool]
+
+    def new_picks(
+        self, object_name: str, session_id: str, user_id: str | None = None, exist_ok: bool = False
+    ) -> CopickPicks:
+        """Create and store an empty pick set (``Picks/<user>_<session>_<object>.json``)."""
+        object_name, session_id, user_id = self._new_annotation_ids(
+            object_name, session_id, user_id, "new_picks"
+        )
+        existing = self._existing("picks", object_name, user_id, session_id)
+        if existing is not None:
+            if exist_ok:
+                return existing
+            raise EntityExistsError(
+                f"Picks for {object_name} by user/tool {user_id} already exist in session {session_id}."
+            )
+        file = CopickPicksFile(
+            pickable_object_name=object_name, user_id=user_id, session_id=session_id, run_name=self.name
+        )
+        picks = self.picks_class(self, file)
+        picks.store()
+        self.picks.append(picks)
+        return picks
+
+    _ANNOTATION_FILES = {"picks": (layout.PICKS_DIR, ".json"), "meshes": (layout.MESHES_DIR, ".glb")}
+
+    def _existing(self, kind: str, object_name: str, user_id: str, session_id: str) -> Any:
+        """The first listed match, or one that another process wrote since listing (re-listed)."""
+        match = self._select(getattr(self, kind), object_name, user_id, session_id)
+        if not match:
+            folder, ext = self._ANNOTATION_FILES[kind]
+            rel = layout.join(
+                self._relpath, folder, layout.annotation_file_name(user_id, session_id, object_name, ext)
+            )
+            if self._storage.exists(rel):
+                getattr(self, f"refresh_{kind}")()
+                match = self._select(getattr(self, kind), object_name, user_id, session_id)
+        return match[0] if match else None
+
+    def delete_picks(self, object_name: Any = None, user_id: Any = None, session_id: Any = None) -> None:
+        for picks in self.get_picks(object_name, user_id, session_id):
+            picks.delete()
+
+    def refresh_picks(self) -> None:
+        self._picks = self._query_picks()
+
+    @property
+    def meshes(self) -> list[CopickMesh]:
+        if self._meshes is None:
+            self._meshes = self._query_meshes()
+        return self._meshes
+
+    def _query_meshes(self) -> list[CopickMesh]:
+        return self._query_annotations(
+            layout.MESHES_DIR,
+            ".glb",
+            lambda ident, ro: self.mesh_class(
+                self,
+                CopickMeshMeta.model_construct(
+                    pickable_object_name=ident.object_name, user_id=ident.user_id, session_id=ident.session_id
+                ),
+                read_only=ro,
+            ),
+        )
+
+    def get_meshes(
+        self, object_name: Any = None, user_id: Any = None, session_id: Any = None, **kwargs: Any
+    ) -> list:
+        return self._select(self.meshes, object_name, user_id, session_id)
+
+    def user_meshes(self) -> list[CopickMesh]:
+        if self.root.config.user_id is not None:
+            return self.get_meshes(user_id=self.root.config.user_id)
+        return [m for m in self.meshes if m.from_user]
+
+    def tool_meshes(self) -> list[CopickMesh]:
+        return [m for m in self.meshes if m.from_tool]
+
+    def new_mesh(
+        self,
+        object_name: str,
+        session_id: str,
+        user_id: str | None = None,
+        exist_ok: bool = False,
+        **kwargs: Any,
+    ) -> CopickMesh:
+        """Create a mesh and store its placeholder GLB (``Meshes/<user>_<session>_<object>.glb``)."""
+        from copick.formats.glb import placeholder_scene
+
+        object_name, session_id, user_id = self._new_annotation_ids(
+            object_name, session_id, user_id, "new_mesh"
+        )
+        existing = self._existing("meshes", object_name, user_id, session_id)
+        if existing is not None:
+            if exist_ok:
+                return existing
+            raise EntityExistsError(
+                f"Mesh for {object_name} by user/tool {user_id} already exist in session {session_id}."
+            )
+        meta = CopickMeshMeta(pickable_object_name=object_name, user_id=user_id, session_id=session_id)
+        mesh = self.mesh_class(self, meta, mesh=placeholder_scene())
+        mesh.store()
+        self.meshes.append(mesh)
+        return mesh
+
+    def delete_meshes(self, object_name: Any = None, user_id: Any = None, session_id: Any = None) -> None:
+        for mesh in self.get_meshes(object_name, user_id, session_id):
+            mesh.delete()
+
+    def refresh_meshes(self) -> None:
+        self._meshes = self._query_meshes()
+
+    # --- segmentations -------------------------------------------------------------------------
+
+    @property
+    def segmentations(self) -> list[CopickSegmentation]:
+        if self._segmentations is None:
+            self._segmentations = self._query_segmentations()
+        return self._segmentations
+
+    def _query_segmentations(self) -> list[CopickSegmentation]:
+        found = []
+        for directory in dict.fromkeys(layout.SEGMENTATION_DIRS.values()):
+            for entry, _layer, read_only in self._list(directory):
+                ident = layout.parse_segmentation_store_name(entry.name, directory) if entry.is_dir else None
+                if ident is None:
+                    continue
+                meta = CopickSegmentationMeta.model_construct(
+                    user_id=ident.user_id,
+                    session_id=ident.session_id,
+                    name=ident.name,
+                    is_multilabel=ident.segmentation_type == "multilabel",
+                    is_instance=ident.segmentation_type == "instance",
+                    is_panoptic=ident.segmentation_type == "panoptic",
+                    voxel_size=ident.voxel_size,
+                )
+                seg = self.segmentation_class(self, meta, read_only=read_only)
+                seg._store_name = entry.name
+                found.append(seg)
+        return found
+
+    def get_segmentations(
+        self,
+        user_id: Any = None,
+        session_id: Any = None,
+        is_multilabel: bool | None = None,
+        name: Any = None,
+        voxel_size: Any = None,
+        *,
+        is_instance: bool | None = False,
+        is_panoptic: bool | None = False,
+        **kwargs: Any,
+    ) -> list[CopickSegmentation]:
+        """Segmentations matching every filter; by default binary and multilabel ones only."""
+        users = as_filter(user_id, "user_id")
+        sessions = as_filter(session_id, "session_id")
+        names = as_filter(name, "name")
+        sizes = as_voxel_filter(voxel_size)
+        return [
+            s
+            for s in self.segmentations
+            if accepts(users, s.user_id)
+            and accepts(sessions, s.session_id)
+            and accepts(names, s.name)
+            and accepts(sizes, s.voxel_size)
+            and (is_multilabel is None or s.is_multilabel == is_multilabel)
+            and (is_instance is None or s.is_instance == is_instance)
+            and (is_panoptic is None or s.is_panoptic == is_panoptic)
+        ]
+
+    def user_segmentations(self) -> list[CopickSegmentation]:
+        if self.root.config.user_id is not None:
+            return self.get_segmentations(
+                user_id=self.root.config.user_id, is_instance=None, is_panoptic=None
+            )
+        return [s for s in self.segmentations if s.from_user]
+
+    def tool_segmentations(self) -> list[CopickSegmentation]:
+        return [s for s in self.segmentations if s.from_tool]
+
+    def new_segmentation(
+        self,
+        voxel_size: float,
+        name: str,
+        session_id: str,
+        is_multilabel: bool = False,
+        user_id: str | None = None,
+        exist_ok: bool = False,
+        *,
+        is_instance: bool = False,
+        is_panoptic: bool = False,
+        **kwargs: Any,
+    ) -> CopickSegmentation:
+        """Create an empty segmentation store; binary and instance ones are named after an object."""
+        require_str(name, "name")
+        require_str(session_id, "session_id")
+        if user_id is None:
+            user_id = self.root.config.user_id
+        if user_id is None:
+            raise ValueError("User ID must be set in the root config or supplied to new_segmentation.")
+        require_str(user_id, "user_id")
+        meta = CopickSegmentationMeta(
+            user_id=sanitize_name(user_id),
+            session_id=sanitize_name(session_id),
+            name=sanitize_name(name),
+            is_multilabel=is_multilabel,
+            is_instance=is_instance,
+            is_panoptic=is_panoptic,
+            voxel_size=voxel_size,
+        )
+        seg = self.segmentation_class(self, meta)
+        kind = seg.segmentation_type
+        if kind in ("binary", "instance") and self.root.get_object(meta.name) is None:
+            raise UnknownObjectError(
+                f"Object name {meta.name} not found in pickable objects "
+                f"({kind} segmentations are named after one)."
+            )
+        flags = {"is_multilabel": is_multilabel, "is_instance": is_instance, "is_panoptic": is_panoptic}
+        select = dict(user_id=meta.user_id, session_id=meta.session_id, name=meta.name, voxel_size=voxel_size)
+        existing = self.get_segmentations(**select, **flags)
+        if not existing and any(layer.exists(seg._relpath) for layer, _ in self._storage.layers()):
+            self.refresh_segmentations()
+            existing = self.get_segmentations(**select, **flags)
+        if existing:
+            if exist_ok:
+                return existing[0]
+            raise EntityExistsError(
+                f"A {kind} segmentation by user/tool {meta.user_id} already exists in session "
+                f"{meta.session_id} with name {meta.name} and voxel size of {voxel_size}."
+            )
+        seg.create_store()
+        self.segmentations.append(seg)
+        return seg
+
+    def delete_segmentations(
+        self,
+        user_id: Any = None,
+        session_id: Any = None,
+        is_multilabel: bool | None = None,
+        name: Any = None,
+        voxel_size: Any = None,
+        *,
+        is_instance: bool | None = False,
+        is_panoptic: bool | None = False,
+    ) -> None:
+        for seg in self.get_segmentations(
+            user_id,
+            session_id,
+            is_multilabel,
+            name,
+            voxel_size,
+            is_instance=is_instance,
+            is_panoptic=is_panoptic,
+        ):
+            seg.delete()
+
+    def refresh_segmentations(self) -> None:
+        self._segmentations = self._query_segmentations()
+
+    # --- whole run -----------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        self.refresh_voxel_spacings()
+        self.refresh_picks()
+        self.refresh_meshes()
+        self.refresh_segmentations()
+
+    def delete(self) -> None:
+        """Delete the run's overlay folder (static data is never touched) and forget it."""
+        overlay = self._storage.overlay
+        if overlay.exists(self._relpath):
+            overlay.delete(self._relpath)
+        self._voxel_spacings = self._picks = self._meshes = self._segmentations = None
+        self.root._forget_run(self)
+
+    def __repr__(self) -> str:
+        def count(items: list | None) -> int | None:
+            return None if items is None else len(items)
+
+        return (
+            f"CopickRun(name={self.name}, len(voxel_spacings)={count(self._voxel_spacings)}, "
+            f"len(picks)={count(self._picks)}, len(meshes)={count(self._meshes)}, "
+            f"len(segmentations)={count(self._segmentations)}) at {hex(id(self))}"
+        )

@@ -1,0 +1,170 @@
+"""Picks JSON <-> numpy arrays, without building a model object per point.
+
+The file layout is copick's (FORMAT.md §5): a header plus ``points``, each with ``location``
+(x/y/z in Angstrom), ``transformation_`` (4x4, row-major), ``instance_id`` and ``score``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import orjson
+
+from copick.errors import CorruptFileError, InvalidDataError
+
+HEADER_DEFAULTS: dict[str, Any] = {
+    "run_name": None,
+    "voxel_spacing": None,
+    "unit": "angstrom",
+    "trust_orientation": True,
+}
+_REQUIRED = ("pickable_object_name", "user_id", "session_id")
+_LAST_ROW = np.array([0.0, 0.0, 0.0, 1.0])
+
+
+@dataclass
+class PickArrays:
+    """All points of a pick set as arrays: positions (N,3) Angstrom x/y/z, transforms (N,4,4),
+    instance ids (N,) int64 and scores (N,) float64."""
+
+    positions: np.ndarray
+    transforms: np.ndarray
+    instance_ids: np.ndarray
+    scores: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    @classmethod
+    def empty(cls) -> PickArrays:
+        return cls(np.zeros((0, 3)), np.zeros((0, 4, 4)), np.zeros(0, dtype=np.int64), np.zeros(0))
+
+    @classmethod
+    def build(
+        cls, positions: Any, transforms: Any = None, instance_ids: Any = None, scores: Any = None
+    ) -> PickArrays:
+        """Validate user-supplied arrays (lists accepted) and fill defaults."""
+        pos = np.asarray(positions, dtype=np.float64)
+        if pos.size == 0:
+            pos = pos.reshape(0, 3)
+        if pos.ndim != 2 or pos.shape[1] != 3:
+            raise InvalidDataError(f"positions must have shape (N, 3) (x, y, z in Angstrom), got {pos.shape}")
+        n = len(pos)
+        if transforms is None:
+            trans = np.broadcast_to(np.eye(4), (n, 4, 4)).copy()
+        else:
+            trans = np.asarray(transforms, dtype=np.float64)
+            if trans.size == 0:
+                trans = trans.reshape(0, 4, 4)
+            if trans.shape[0] != n:
+                raise ValueError("Number of positions and transforms must be the same.")
+            if trans.shape[1:] != (4, 4):
+                raise InvalidDataError(f"transforms must have shape (N, 4, 4), got {trans.shape}")
+            bad = np.flatnonzero(~np.all(trans[:, 3, :] == _LAST_ROW, axis=1))
+            if bad.size:
+                raise InvalidDataError(
+                    f"transform {int(bad[0])} has last row {trans[bad[0], 3].tolist()}; "
+                    "every transform's last row must be [0, 0, 0, 1]"
+                )
+        ids = _column(instance_ids, n, np.int64, 0, "instance_ids")
+        if ids.size and ids.min() < 0:
+            raise ValueError("instance_ids must be >= 0.")
+        sc = _column(scores, n, np.float64, 1.0, "scores")
+        return cls(pos, trans, ids, sc)
+
+    def full_positions(self) -> np.ndarray:
+        return self.positions + self.transforms[:, :3, 3]
+
+
+def _column(values: Any, n: int, dtype: type, default: float, name: str) -> np.ndarray:
+    if values is None:
+        return np.full(n, default, dtype=dtype)
+    arr = np.asarray(values)
+    if arr.shape != (n,):
+        raise ValueError(
+            f"Number of positions and {name} must be the same ({n} positions, {name} {arr.shape})."
+        )
+    if dtype is np.int64 and arr.size and not np.all(np.equal(np.mod(arr, 1), 0)):
+        raise InvalidDataError(f"{name} must be integers")
+    return arr.astype(dtype)
+
+
+def decode(data: bytes, source: str) -> tuple[dict[str, Any], PickArrays]:
+    """Parse a picks file into (header fields, arrays); ``CorruptFileError`` names ``source``."""
+    try:
+        doc = orjson.loads(data)
+    except orjson.JSONDecodeError as err:
+        raise CorruptFileError(f"{source}: not valid JSON ({err})") from None
+    if not isinstance(doc, dict):
+        raise CorruptFileError(f"{source}: a picks file must hold a JSON object, found {type(doc).__name__}")
+    for key in _REQUIRED:
+        if not isinstance(doc.get(key), str):
+            raise CorruptFileError(f"{source}: field {key!r} must be a string, found {doc.get(key)!r}")
+    header = {key: doc[key] for key in _REQUIRED}
+    for key, default in HEADER_DEFAULTS.items():
+        header[key] = doc.get(key, default)
+    points = doc.get("points") or []
+    if not isinstance(points, list):
+        raise CorruptFileError(f"{source}: 'points' must be a list")
+    try:
+        arrays = _points_to_arrays(points)
+    except (KeyError, TypeError, ValueError) as err:
+        index = _first_bad_point(points)
+        raise CorruptFileError(f"{source}: point {index} is malformed ({err!r})") from None
+    return header, arrays
+
+
+def _points_to_arrays(points: list[dict[str, Any]]) -> PickArrays:
+    if not points:
+        return PickArrays.empty()
+    positions = np.array(
+        [(p["location"]["x"], p["location"]["y"], p["location"]["z"]) for p in points], dtype=float
+    )
+    eye = _IDENTITY_LIST
+    transforms = np.array([p.get("transformation_") or eye for p in points], dtype=float)
+    if transforms.shape != (len(points), 4, 4):
+        raise ValueError(f"transformation_ must be 4x4 for every point, got {transforms.shape[1:]}")
+    ids = np.array([_or(p.get("instance_id"), 0) for p in points], dtype=np.int64)
+    scores = np.array([_or(p.get("score"), 1.0) for p in points], dtype=float)
+    return PickArrays(positions, transforms, ids, scores)
+
+
+_IDENTITY_LIST = np.eye(4).tolist()
+
+
+def _or(value: Any, default: Any) -> Any:
+    return default if value is None else value
+
+
+def _first_bad_point(points: list[Any]) -> int:
+    for i, p in enumerate(points):
+        try:
+            _points_to_arrays([p])
+        except (KeyError, TypeError, ValueError):
+            return i
+    return -1
+
+
+def encode(header: dict[str, Any], arrays: PickArrays) -> bytes:
+    """Serialise a header and arrays to the picks JSON layout (keys in copick's order)."""
+    locs = arrays.positions.tolist()
+    trans = arrays.transforms.tolist()
+    ids = arrays.instance_ids.tolist()
+    scores = arrays.scores.tolist()
+    points = [
+        {"location": {"x": x, "y": y, "z": z}, "transformation_": t, "instance_id": i, "score": s}
+        for (x, y, z), t, i, s in zip(locs, trans, ids, scores)
+    ]
+    doc = {
+        "pickable_object_name": header["pickable_object_name"],
+        "user_id": header["user_id"],
+        "session_id": header["session_id"],
+        "run_name": header.get("run_name"),
+        "voxel_spacing": header.get("voxel_spacing"),
+        "unit": header.get("unit", "angstrom"),
+        "points": points,
+        "trust_orientation": header.get("trust_orientation", True),
+    }
+    return orjson.dumps(doc, option=orjson.OPT_INDENT_2)

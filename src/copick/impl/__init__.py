@@ -1,0 +1,1 @@
+"""Backend modules under their upstream paths (``copick.impl.filesystem``, ``copick.impl.overlay``)."""

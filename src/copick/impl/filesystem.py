@@ -1,0 +1,126 @@
+"""The fsspec backend: a project on any fsspec filesystem (local, S3, SFTP, SMB, zip, memory).
+
+The behaviour is in the entity classes; these subclasses keep the upstream names and add the path
+attributes that existing tools read (``static_path``, ``overlay_path``, ``fs_static`` ...).
+"""
+
+from __future__ import annotations
+
+import posixpath
+from typing import Any
+
+from copick.entities.root import CopickRoot
+from copick.impl.overlay import (
+    CopickFeaturesOverlay,
+    CopickMeshOverlay,
+    CopickObjectOverlay,
+    CopickPicksOverlay,
+    CopickRunOverlay,
+    CopickSegmentationOverlay,
+    CopickTomogramOverlay,
+    CopickVoxelSpacingOverlay,
+)
+from copick.metadata import CopickConfig
+from copick.storage import Layer, ProjectStorage
+
+
+class CopickConfigFSSpec(CopickConfig):
+    """Config of a filesystem project: an overlay root URL and an optional static root URL."""
+
+    config_type: str = "filesystem"
+    overlay_root: str
+    static_root: str | None = None
+    overlay_fs_args: dict[str, Any] | None = {}
+    static_fs_args: dict[str, Any] | None = {}
+
+
+class _LayerPaths:
+    """``static_path`` / ``overlay_path`` / ``fs_*`` of a folder-like entity."""
+
+    static_path = property(lambda self: self._storage.static.path(self._relpath))
+    overlay_path = property(lambda self: self._storage.overlay.path(self._relpath))
+    fs_static = property(lambda self: self._storage.static.fs)
+    fs_overlay = property(lambda self: self._storage.overlay.fs)
+    static_is_overlay = property(lambda self: self._storage.static_is_overlay)
+
+
+class _FilePaths:
+    """``path`` / ``directory`` / ``fs`` of a file entity."""
+
+    directory = property(lambda self: posixpath.dirname(self.path))
+    fs = property(lambda self: self._layer.fs)
+
+
+class CopickPicksFSSpec(_FilePaths, CopickPicksOverlay):
+    """Picks stored as JSON on an fsspec filesystem."""
+
+
+class CopickMeshFSSpec(_FilePaths, CopickMeshOverlay):
+    """A mesh stored as GLB on an fsspec filesystem."""
+
+
+class CopickSegmentationFSSpec(CopickSegmentationOverlay):
+    """A segmentation stored as OME-Zarr on an fsspec filesystem."""
+
+
+class CopickObjectFSSpec(CopickObjectOverlay):
+    """A pickable object whose map is an OME-Zarr store under ``Objects/``."""
+
+
+class CopickFeaturesFSSpec(CopickFeaturesOverlay):
+    """A feature map stored as OME-Zarr on an fsspec filesystem."""
+
+
+class CopickTomogramFSSpec(_LayerPaths, CopickTomogramOverlay):
+    """A tomogram stored as OME-Zarr on an fsspec filesystem."""
+
+    features_class = CopickFeaturesFSSpec
+    static_stem = property(lambda self: self.static_path[: -len(".zarr")])
+    overlay_stem = property(lambda self: self.overlay_path[: -len(".zarr")])
+
+
+class CopickVoxelSpacingFSSpec(_LayerPaths, CopickVoxelSpacingOverlay):
+    """A voxel-spacing folder on an fsspec filesystem."""
+
+    tomogram_class = CopickTomogramFSSpec
+
+
+class CopickRunFSSpec(_LayerPaths, CopickRunOverlay):
+    """A run folder on an fsspec filesystem."""
+
+    voxel_spacing_class = CopickVoxelSpacingFSSpec
+    picks_class = CopickPicksFSSpec
+    mesh_class = CopickMeshFSSpec
+    segmentation_class = CopickSegmentationFSSpec
+
+
+class CopickRootFSSpec(CopickRoot):
+    """A project whose overlay (and optional static) layer live on fsspec filesystems."""
+
+    run_class = CopickRunFSSpec
+    object_class = CopickObjectFSSpec
+
+    def __init__(self, config: CopickConfigFSSpec):
+        super().__init__(config)
+        overlay = Layer.from_url(config.overlay_root, config.overlay_fs_args)
+        static = None
+        if config.static_root is not None and config.static_root != config.overlay_root:
+            static = Layer.from_url(config.static_root, config.static_fs_args)
+        self._storage = ProjectStorage(overlay, static)
+
+    @classmethod
+    def from_file(cls, path: str) -> CopickRootFSSpec:
+        from copick.ops.open import read_config
+
+        return cls(read_config(path, CopickConfigFSSpec))
+
+    fs_overlay = property(lambda self: self._storage.overlay.fs)
+    fs_static = property(lambda self: self._storage.static.fs)
+    root_overlay = property(lambda self: self._storage.overlay.root)
+    root_static = property(lambda self: self._storage.static.root)
+    static_is_overlay = property(lambda self: self._storage.static_is_overlay)
+
+    def reconnect(self) -> None:
+        """Drop caches and fsspec's cached filesystem instances so remote connections are remade."""
+        config = self.config
+        self.__init__(config)

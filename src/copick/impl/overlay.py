@@ -1,0 +1,56 @@
+"""Upstream names of the static/overlay layer classes.
+
+Layering lives in ``copick.storage.ProjectStorage`` and every entity already carries ``read_only``;
+these classes exist so that code importing or subclassing them keeps working.
+"""
+
+from __future__ import annotations
+
+from copick.entities.mesh import CopickMesh
+from copick.entities.object import CopickObject
+from copick.entities.picks import CopickPicks
+from copick.entities.run import CopickRun
+from copick.entities.segmentation import CopickSegmentation
+from copick.entities.tomogram import CopickFeatures, CopickTomogram
+from copick.entities.voxel_spacing import CopickVoxelSpacing
+
+
+class CopickPicksOverlay(CopickPicks):
+    """Picks from either layer; ``read_only`` marks static ones."""
+
+
+class CopickMeshOverlay(CopickMesh):
+    """A mesh from either layer; ``read_only`` marks static ones."""
+
+
+class CopickSegmentationOverlay(CopickSegmentation):
+    """A segmentation from either layer; ``read_only`` marks static ones."""
+
+
+class CopickObjectOverlay(CopickObject):
+    """An object whose map is read-only when it exists in the static layer only."""
+
+
+class CopickFeaturesOverlay(CopickFeatures):
+    """A feature map from either layer."""
+
+
+class CopickTomogramOverlay(CopickTomogram):
+    """A tomogram from either layer."""
+
+    features_class = CopickFeaturesOverlay
+
+
+class CopickVoxelSpacingOverlay(CopickVoxelSpacing):
+    """A voxel spacing merging both layers' tomograms."""
+
+    tomogram_class = CopickTomogramOverlay
+
+
+class CopickRunOverlay(CopickRun):
+    """A run merging both layers."""
+
+    voxel_spacing_class = CopickVoxelSpacingOverlay
+    picks_class = CopickPicksOverlay
+    mesh_class = CopickMeshOverlay
+    segmentation_class = CopickSegmentationOverlay

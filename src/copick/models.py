@@ -1,0 +1,48 @@
+"""Upstream module path of copick's models: metadata (pydantic) and entity classes."""
+
+from copick.entities.mesh import CopickMesh
+from copick.entities.object import CopickObject
+from copick.entities.picks import CopickPicks
+from copick.entities.root import CopickRoot
+from copick.entities.run import CopickRun
+from copick.entities.segmentation import CopickSegmentation
+from copick.entities.tomogram import CopickFeatures, CopickTomogram
+from copick.entities.voxel_spacing import CopickVoxelSpacing
+from copick.metadata import (
+    CopickConfig,
+    CopickFeaturesMeta,
+    CopickLocation,
+    CopickMeshMeta,
+    CopickPicksFile,
+    CopickPoint,
+    CopickRunMeta,
+    CopickSegmentationMeta,
+    CopickTomogramMeta,
+    CopickVoxelSpacingMeta,
+    FilamentSpec,
+    PickableObject,
+)
+
+__all__ = [
+    "CopickConfig",
+    "CopickFeatures",
+    "CopickFeaturesMeta",
+    "CopickLocation",
+    "CopickMesh",
+    "CopickMeshMeta",
+    "CopickObject",
+    "CopickPicks",
+    "CopickPicksFile",
+    "CopickPoint",
+    "CopickRoot",
+    "CopickRun",
+    "CopickRunMeta",
+    "CopickSegmentation",
+    "CopickSegmentationMeta",
+    "CopickTomogram",
+    "CopickTomogramMeta",
+    "CopickVoxelSpacing",
+    "CopickVoxelSpacingMeta",
+    "FilamentSpec",
+    "PickableObject",
+]

@@ -1,0 +1,1 @@
+"""Whole-project operations, usable from Python and by the ``copick`` command."""

@@ -1,0 +1,113 @@
+"""Opening projects: ``from_file``, ``from_string`` and ``new_config`` (re-exported by ``copick``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from typing import Any
+
+from copick.errors import ConfigError, ConfigJSONError
+
+_BACKENDS = ("filesystem", "cryoet_data_portal", "mlcroissant")
+
+
+def _parse_json(text: str, source: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ConfigJSONError(source, err) from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: a copick config must be a JSON object, found {type(data).__name__}.")
+    return data
+
+
+def _validate(model: type, data: dict[str, Any], source: str) -> Any:
+    """Validate ``data`` with ``model``; pydantic's ``ValidationError`` is re-titled with the source."""
+    from pydantic import ValidationError
+
+    try:
+        return model(**data)
+    except ValidationError as err:
+        details = [{k: e[k] for k in ("type", "loc", "input", "ctx") if k in e} for e in err.errors()]
+        raise ValidationError.from_exception_data(f"copick config {source}", details) from None
+
+
+def _config_type(data: dict[str, Any], source: str) -> str:
+    config_type = data.get("config_type")
+    if config_type is None:
+        warnings.warn(
+            f"{source}: config has no 'config_type'; assuming 'filesystem' "
+            '(add "config_type": "filesystem").',
+            DeprecationWarning,
+            stacklevel=4,
+        )
+        return "filesystem"
+    if config_type not in _BACKENDS:
+        raise ConfigError(
+            f"{source}: unknown config_type {config_type!r}; expected one of {', '.join(_BACKENDS)}."
+        )
+    return config_type
+
+
+def read_config(path: str, model: type) -> Any:
+    """Read and validate a config file with the given model."""
+    with open(path) as f:
+        text = f.read()
+    return _validate(model, _parse_json(text, path), path)
+
+
+def from_string(data: str, source: str = "<string>") -> Any:
+    """Open the project described by the JSON text ``data``."""
+    config = _parse_json(data, source)
+    config_type = _config_type(config, source)
+    if config_type != "filesystem":
+        raise ConfigError(f"{source}: config_type {config_type!r} is not supported by this copick yet.")
+    from copick.impl.filesystem import CopickConfigFSSpec, CopickRootFSSpec
+
+    config.setdefault("config_type", "filesystem")
+    return CopickRootFSSpec(_validate(CopickConfigFSSpec, config, source))
+
+
+def from_file(path: str) -> Any:
+    """Open the project whose config JSON is at the local ``path``."""
+    with open(path) as f:
+        text = f.read()
+    return from_string(text, source=str(path))
+
+
+def new_config(
+    config: str,
+    overlay_root: str,
+    proj_name: str = "copick project",
+    proj_description: str = "",
+    pickable_objects: list | None = None,
+) -> Any:
+    """Write a filesystem config at ``config`` for a project under ``overlay_root`` and open it."""
+    import copick
+    from copick.metadata import PickableObject
+    from copick.storage import _write_local_atomic
+
+    objects = [PickableObject.model_validate(o) if isinstance(o, dict) else o for o in pickable_objects or []]
+    document = {
+        "config_type": "filesystem",
+        "name": proj_name,
+        "description": proj_description,
+        "version": copick.__version__,
+        "pickable_objects": [o.model_dump(mode="json") for o in objects],
+        "overlay_root": "local://" + overlay_root,
+        "overlay_fs_args": {"auto_mkdir": True},
+    }
+    path = os.path.abspath(config)
+    _write_local_atomic(path, json.dumps(document, indent=4).encode())
+    return from_file(path)
+
+
+def from_czcdp_datasets(*args: Any, **kwargs: Any) -> Any:
+    """Data-portal projects are not supported by this implementation yet."""
+    raise ConfigError("The cryoet_data_portal backend is not supported by this copick yet.")
+
+
+def from_croissant(*args: Any, **kwargs: Any) -> Any:
+    """mlcroissant projects are not supported by this implementation yet."""
+    raise ConfigError("The mlcroissant backend is not supported by this copick yet.")
