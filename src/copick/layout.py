@@ -142,7 +142,9 @@ def segmentation_type(is_multilabel: bool, is_instance: bool, is_panoptic: bool)
     return "multilabel" if is_multilabel else "binary"
 
 
-def segmentation_store_name(voxel_size: float, user_id: str, session_id: str, name: str, seg_type: str) -> str:
+def segmentation_store_name(
+    voxel_size: float, user_id: str, session_id: str, name: str, seg_type: str
+) -> str:
     suffix = MULTILABEL_SUFFIX if seg_type == "multilabel" else ""
     return f"{format_voxel_size(voxel_size)}_{user_id}_{session_id}_{name}{suffix}{ZARR_SUFFIX}"
 
