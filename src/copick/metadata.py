@@ -180,6 +180,23 @@ class CopickPoint(BaseModel):
         self.transformation_ = value.tolist()
 
 
+def construct_unchecked(cls: type[BaseModel], values: dict[str, Any]) -> Any:
+    """Build a model from values known to be valid, skipping validation (hot path of ``picks.points``).
+
+    ``values`` must hold every field; this is ``model_construct`` without its per-field bookkeeping.
+    """
+    obj = _new(cls)
+    _setattr(obj, "__dict__", values)
+    _setattr(obj, "__pydantic_fields_set__", set(values))
+    _setattr(obj, "__pydantic_extra__", None)
+    _setattr(obj, "__pydantic_private__", None)
+    return obj
+
+
+_new = object.__new__
+_setattr = object.__setattr__
+
+
 class CopickPicksFile(BaseModel):
     """The content of one picks JSON file."""
 

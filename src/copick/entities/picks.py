@@ -13,8 +13,8 @@ import numpy as np
 from copick import layout
 from copick.entities.base import StoredEntity, storage_of
 from copick.formats import picks_json
-from copick.formats.picks_json import PickArrays
-from copick.metadata import CopickLocation, CopickPicksFile, CopickPoint
+from copick.formats.picks_json import PickArrays, bulk_objects
+from copick.metadata import CopickLocation, CopickPicksFile, CopickPoint, construct_unchecked
 
 if TYPE_CHECKING:
     from copick.entities.run import CopickRun
@@ -23,16 +23,25 @@ if TYPE_CHECKING:
 
 def points_from_arrays(arrays: PickArrays) -> list[CopickPoint]:
     """Build point models from already validated arrays (no per-point validation)."""
-    make_point, make_loc = CopickPoint.model_construct, CopickLocation.model_construct
-    return [
-        make_point(location=make_loc(x=x, y=y, z=z), transformation_=t, instance_id=i, score=s)
-        for (x, y, z), t, i, s in zip(
-            arrays.positions.tolist(),
-            arrays.transforms.tolist(),
-            arrays.instance_ids.tolist(),
-            arrays.scores.tolist(),
-        )
-    ]
+    point, loc = CopickPoint, CopickLocation
+    with bulk_objects():
+        return [
+            construct_unchecked(
+                point,
+                {
+                    "location": construct_unchecked(loc, {"x": x, "y": y, "z": z}),
+                    "transformation_": t,
+                    "instance_id": i,
+                    "score": s,
+                },
+            )
+            for (x, y, z), t, i, s in zip(
+                arrays.positions.tolist(),
+                arrays.transforms.tolist(),
+                arrays.instance_ids.tolist(),
+                arrays.scores.tolist(),
+            )
+        ]
 
 
 def arrays_from_points(points: list[CopickPoint]) -> PickArrays:

@@ -6,6 +6,9 @@ The file layout is copick's (FORMAT.md §5): a header plus ``points``, each with
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +25,21 @@ HEADER_DEFAULTS: dict[str, Any] = {
 }
 _REQUIRED = ("pickable_object_name", "user_id", "session_id")
 _LAST_ROW = np.array([0.0, 0.0, 0.0, 1.0])
+
+
+@contextmanager
+def bulk_objects() -> Iterator[None]:
+    """Pause the cyclic garbage collector while millions of small objects are made.
+
+    None of them form cycles, and collections triggered by allocation alone cost ~3x the work.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 @dataclass
@@ -93,10 +111,15 @@ def _column(values: Any, n: int, dtype: type, default: float, name: str) -> np.n
 
 def decode(data: bytes, source: str) -> tuple[dict[str, Any], PickArrays]:
     """Parse a picks file into (header fields, arrays); ``CorruptFileError`` names ``source``."""
-    try:
-        doc = orjson.loads(data)
-    except orjson.JSONDecodeError as err:
-        raise CorruptFileError(f"{source}: not valid JSON ({err})") from None
+    with bulk_objects():
+        try:
+            doc = orjson.loads(data)
+        except orjson.JSONDecodeError as err:
+            raise CorruptFileError(f"{source}: not valid JSON ({err})") from None
+        return _decode_document(doc, source)
+
+
+def _decode_document(doc: Any, source: str) -> tuple[dict[str, Any], PickArrays]:
     if not isinstance(doc, dict):
         raise CorruptFileError(f"{source}: a picks file must hold a JSON object, found {type(doc).__name__}")
     for key in _REQUIRED:
@@ -149,14 +172,15 @@ def _first_bad_point(points: list[Any]) -> int:
 
 def encode(header: dict[str, Any], arrays: PickArrays) -> bytes:
     """Serialise a header and arrays to the picks JSON layout (keys in copick's order)."""
-    locs = arrays.positions.tolist()
-    trans = arrays.transforms.tolist()
-    ids = arrays.instance_ids.tolist()
-    scores = arrays.scores.tolist()
-    points = [
-        {"location": {"x": x, "y": y, "z": z}, "transformation_": t, "instance_id": i, "score": s}
-        for (x, y, z), t, i, s in zip(locs, trans, ids, scores)
-    ]
+    with bulk_objects():
+        locs = arrays.positions.tolist()
+        trans = arrays.transforms.tolist()
+        ids = arrays.instance_ids.tolist()
+        scores = arrays.scores.tolist()
+        points = [
+            {"location": {"x": x, "y": y, "z": z}, "transformation_": t, "instance_id": i, "score": s}
+            for (x, y, z), t, i, s in zip(locs, trans, ids, scores)
+        ]
     doc = {
         "pickable_object_name": header["pickable_object_name"],
         "user_id": header["user_id"],
