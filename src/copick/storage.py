@@ -11,6 +11,8 @@ import contextlib
 import os
 import posixpath
 import tempfile
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any, NamedTuple
@@ -28,6 +30,9 @@ def _current_umask() -> int:
 
 
 _FILE_MODE = 0o666 & ~_current_umask()
+
+# How long a prefetched subtree listing may answer folder listings (object stores only).
+PREFETCH_TTL_SECONDS = 10.0
 
 
 class DirEntry(NamedTuple):
@@ -48,6 +53,8 @@ class Layer:
         protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
         self.protocol = protocol
         self._atomic_put = protocol in _ATOMIC_PUT_PROTOCOLS
+        self._snapshots: dict[str, _Snapshot] = {}
+        self._lock = threading.Lock()
 
     @classmethod
     def from_url(cls, url: str, fs_args: dict | None = None) -> Layer:
@@ -69,6 +76,47 @@ class Layer:
 
     # --- reading ---------------------------------------------------------------------------
 
+    def prefetch(self, rel: str) -> None:
+        """On remote filesystems, list the whole subtree ``rel`` in one recursive request, so that the
+        folder listings below it are answered from memory (for ``PREFETCH_TTL_SECONDS``)."""
+        if self.is_local:
+            return
+        base = self.path(rel)
+        with self._lock:
+            current = self._snapshots.get(base)
+            if current is not None and current.fresh():
+                return
+        self.fs.invalidate_cache(base)
+        try:
+            infos = self.fs.find(base, withdirs=True, detail=True)
+        except (FileNotFoundError, NotADirectoryError):
+            infos = {}
+        snapshot = _Snapshot(base, infos)
+        with self._lock:
+            self._snapshots[base] = snapshot
+
+    def forget_prefetch(self, rel: str = "") -> None:
+        """Drop prefetched listings at or below ``rel`` (everything by default)."""
+        self._invalidate(self.path(rel), below=True)
+
+    def _invalidate(self, path: str, below: bool = False) -> None:
+        """Drop snapshots that contain ``path`` (and, with ``below``, those inside it)."""
+        if not self._snapshots:
+            return
+        with self._lock:
+            for base in list(self._snapshots):
+                if _is_within(path, base) or (below and _is_within(base, path)):
+                    del self._snapshots[base]
+
+    def _from_snapshot(self, path: str) -> list[DirEntry] | None:
+        with self._lock:
+            for base, snapshot in list(self._snapshots.items()):
+                if _is_within(path, base):
+                    if snapshot.fresh():
+                        return snapshot.entries(path)
+                    del self._snapshots[base]
+        return None
+
     def list_dir(self, rel: str) -> list[DirEntry]:
         """Visible entries of a folder (names starting with ``.`` skipped); ``[]`` if it is missing."""
         path = self.path(rel)
@@ -78,6 +126,9 @@ class Layer:
                     return [DirEntry(e.name, e.is_dir()) for e in it if not e.name.startswith(".")]
             except (FileNotFoundError, NotADirectoryError):
                 return []
+        cached = self._from_snapshot(path)
+        if cached is not None:
+            return cached
         try:
             self.fs.invalidate_cache(path)
             infos = self.fs.ls(path, detail=True)
@@ -108,6 +159,7 @@ class Layer:
 
     def makedirs(self, rel: str) -> None:
         path = self.path(rel)
+        self._invalidate(path)
         if self.is_local:
             os.makedirs(path, exist_ok=True)
         elif not self._atomic_put:
@@ -116,6 +168,7 @@ class Layer:
     def write_bytes(self, rel: str, data: bytes) -> None:
         """Replace the file at ``rel`` with ``data`` atomically; parent folders are created."""
         path = self.path(rel)
+        self._invalidate(path)
         if self.is_local:
             _write_local_atomic(path, data)
         elif self._atomic_put:
@@ -138,6 +191,7 @@ class Layer:
     def delete(self, rel: str) -> None:
         """Delete a file or a whole folder; ``FileNotFoundError`` when nothing is there."""
         path = self.path(rel)
+        self._invalidate(path, below=True)
         if self.is_local:
             import shutil
 
@@ -157,6 +211,40 @@ class Layer:
         from copick.formats.zarr_store import open_store
 
         return open_store(self, rel, read_only)
+
+
+def _is_within(path: str, base: str) -> bool:
+    return path == base or path.startswith(base.rstrip("/") + "/")
+
+
+class _Snapshot:
+    """The folder tree under ``base`` as one recursive listing saw it."""
+
+    def __init__(self, base: str, infos: dict[str, dict]):
+        self.base = base.rstrip("/")
+        self.taken = time.monotonic()
+        self.tree: dict[str, dict[str, bool]] = {self.base: {}}
+        prefix = self.base + "/"
+        for name, info in infos.items():
+            name = name.rstrip("/")
+            if not name.startswith(prefix):
+                continue
+            parts = name[len(prefix) :].split("/")
+            parent = self.base
+            for i, part in enumerate(parts):
+                is_dir = i < len(parts) - 1 or info.get("type") == "directory"
+                children = self.tree.setdefault(parent, {})
+                children[part] = children.get(part, False) or is_dir
+                parent = f"{parent}/{part}"
+            if info.get("type") == "directory":
+                self.tree.setdefault(parent, {})
+
+    def fresh(self) -> bool:
+        return time.monotonic() - self.taken < PREFETCH_TTL_SECONDS
+
+    def entries(self, path: str) -> list[DirEntry]:
+        children = self.tree.get(path.rstrip("/"), {})
+        return [DirEntry(name, is_dir) for name, is_dir in children.items() if not name.startswith(".")]
 
 
 def _write_local_atomic(path: str, data: bytes) -> None:
@@ -193,9 +281,21 @@ class ProjectStorage:
             yield self.static, True
         yield self.overlay, False
 
-    def list_dir(self, rel: str) -> list[tuple[DirEntry, Layer, bool]]:
-        """Entries of ``rel`` in every layer, static first, not de-duplicated."""
-        return [(entry, layer, ro) for layer, ro in self.layers() for entry in layer.list_dir(rel)]
+    def list_dir(self, rel: str, within: str | None = None) -> list[tuple[DirEntry, Layer, bool]]:
+        """Entries of ``rel`` in every layer, static first, not de-duplicated.
+
+        ``within`` names an enclosing subtree (a run) worth listing in one request on object stores.
+        """
+        found = []
+        for layer, ro in self.layers():
+            if within is not None:
+                layer.prefetch(within)
+            found.extend((entry, layer, ro) for entry in layer.list_dir(rel))
+        return found
+
+    def forget_prefetch(self, rel: str) -> None:
+        for layer, _ in self.layers():
+            layer.forget_prefetch(rel)
 
     def exists(self, rel: str) -> bool:
         return any(layer.exists(rel) for layer, _ in self.layers())

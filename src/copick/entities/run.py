@@ -81,7 +81,7 @@ class CopickRun:
             items.remove(entity)
 
     def _list(self, folder: str) -> list:
-        return self._storage.list_dir(layout.join(self._relpath, folder))
+        return self._storage.list_dir(layout.join(self._relpath, folder), within=self._relpath)
 
     # --- voxel spacings ------------------------------------------------------------------------
 
@@ -127,6 +127,7 @@ class CopickRun:
         return vs
 
     def refresh_voxel_spacings(self) -> None:
+        self._storage.forget_prefetch(self._relpath)
         self._voxel_spacings = self._query_voxel_spacings()
 
     def delete_voxel_spacings(self, voxel_size: float | None = None) -> None:
@@ -255,6 +256,7 @@ class CopickRun:
             picks.delete()
 
     def refresh_picks(self) -> None:
+        self._storage.forget_prefetch(self._relpath)
         self._picks = self._query_picks()
 
     @property
@@ -321,6 +323,7 @@ class CopickRun:
             mesh.delete()
 
     def refresh_meshes(self) -> None:
+        self._storage.forget_prefetch(self._relpath)
         self._meshes = self._query_meshes()
 
     # --- segmentations -------------------------------------------------------------------------
@@ -468,6 +471,7 @@ class CopickRun:
             seg.delete()
 
     def refresh_segmentations(self) -> None:
+        self._storage.forget_prefetch(self._relpath)
         self._segmentations = self._query_segmentations()
 
     # --- whole run -----------------------------------------------------------------------------

@@ -116,7 +116,8 @@ class CopickTomogram(VolumeEntity):
 
     def _query_features(self) -> list[CopickFeatures]:
         found = []
-        for entry, _layer, read_only in self._storage.list_dir(self.voxel_spacing._relpath):
+        vs = self.voxel_spacing
+        for entry, _layer, read_only in self._storage.list_dir(vs._relpath, within=vs.run._relpath):
             feature_type = (
                 layout.parse_features_store_name(entry.name, self.tomo_type) if entry.is_dir else None
             )
@@ -149,6 +150,7 @@ class CopickTomogram(VolumeEntity):
         return features
 
     def refresh_features(self) -> None:
+        self._storage.forget_prefetch(self.voxel_spacing.run._relpath)
         self._features = self._query_features()
 
     def refresh(self) -> None:

@@ -60,7 +60,7 @@ class CopickVoxelSpacing:
 
     def _query_tomograms(self) -> list[CopickTomogram]:
         found = []
-        for entry, _layer, read_only in self._storage.list_dir(self._relpath):
+        for entry, _layer, read_only in self._storage.list_dir(self._relpath, within=self.run._relpath):
             tomo_type = layout.parse_tomogram_store_name(entry.name) if entry.is_dir else None
             if tomo_type is not None:
                 found.append(
@@ -97,6 +97,7 @@ class CopickVoxelSpacing:
         return tomogram
 
     def refresh_tomograms(self) -> None:
+        self._storage.forget_prefetch(self.run._relpath)
         self._tomograms = self._query_tomograms()
 
     def refresh(self) -> None:
