@@ -44,3 +44,18 @@ class ReadOnlyError(CopickError, PermissionError):
 
 class InvalidDataError(CopickError, ValueError):
     """Array or point data that cannot be stored as given (shape, dtype, value range)."""
+
+
+class MissingLevelError(CopickError, KeyError):
+    """A multiscale level (or the whole image) is absent; a ``KeyError`` as in copick 1.31."""
+
+    def __str__(self) -> str:  # KeyError would show the repr of its message
+        return str(self.args[0]) if self.args else ""
+
+
+class RegionTooLargeError(CopickError, ValueError):
+    """A requested region would not fit into the available memory."""
+
+
+class ReadOnlyStoreError(ReadOnlyError, ValueError):
+    """A write or delete on a store opened read-only (static layer)."""

@@ -8,7 +8,7 @@ import numpy as np
 
 from copick import layout
 from copick.entities.base import storage_of
-from copick.entities.volume import VolumeEntity, zyx
+from copick.entities.volume import VolumeEntity, as_volume, zyx
 from copick.metadata import PickableObject
 
 if TYPE_CHECKING:
@@ -95,9 +95,7 @@ class CopickObject(VolumeEntity):
         if not self.is_particle:
             raise ValueError(f"Object {self.name} is not a particle; only particles have density maps.")
         self._require_writable("write")
-        self._write_pyramid(
-            ome.volume_pyramid(ome.as_volume(data, source=self._location), 1, dtype), voxel_size
-        )
+        self._write_pyramid(ome.iter_volume_pyramid(as_volume(data, self._location), 1, dtype), voxel_size)
 
     def set_region(
         self,

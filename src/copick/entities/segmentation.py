@@ -8,7 +8,8 @@ import numpy as np
 
 from copick import layout
 from copick.entities.base import storage_of
-from copick.entities.volume import VolumeEntity, zyx
+from copick.entities.volume import VolumeEntity, as_volume, zyx
+from copick.errors import InvalidDataError
 from copick.metadata import CopickSegmentationMeta
 
 if TYPE_CHECKING:
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
 
 _NO_COLOR = (128, 128, 128, 0)
 _CHANNELS = {"label": 0, "instance": 1, 0: 0, 1: 1}
+_PANOPTIC_METADATA = {"copick": {"channels": ["label", "instance"], "segmentation_type": "panoptic"}}
 
 
 class CopickSegmentation(VolumeEntity):
@@ -120,7 +122,8 @@ class CopickSegmentation(VolumeEntity):
             )
         if channel not in _CHANNELS:
             raise ValueError(f"channel must be 'label'/0 or 'instance'/1, got {channel!r}.")
-        return (_CHANNELS[channel], *zyx(x, y, z))
+        index = _CHANNELS[channel]
+        return (slice(index, index + 1), *zyx(x, y, z))
 
     def numpy(
         self,
@@ -131,17 +134,33 @@ class CopickSegmentation(VolumeEntity):
         channel: Any = None,
     ) -> np.ndarray:
         """A region of one level, ``[z, y, x]`` (panoptic without a channel: ``[c, z, y, x]``)."""
-        return self._read(zarr_group, self._index(x, y, z, channel))
+        data = self._read(zarr_group, self._index(x, y, z, channel))
+        return data if channel is None else data[0]
 
     def from_numpy(self, data: Any, levels: int = 1, dtype: Any = None) -> None:
-        """Replace the store with ``data`` (and a nearest-neighbour pyramid if ``levels`` > 1)."""
+        """Replace the store with ``data`` (and a nearest-neighbour pyramid if ``levels`` > 1).
+
+        ``dtype=None`` picks the smallest unsigned type holding every label (at least uint8, or
+        uint16 for instance and panoptic segmentations); a lossy ``dtype`` is a ``ValueError``.
+        """
         from copick.formats import ome
 
         self._require_writable("write")
+        labels = np.asarray(data)
+        if self.is_panoptic and (labels.ndim != 4 or labels.shape[0] != 2):
+            raise InvalidDataError(
+                f"{self._location}: a panoptic segmentation must have shape (2, Z, Y, X) "
+                f"(label and instance channels), got {labels.shape}."
+            )
+        if not self.is_panoptic:
+            labels = as_volume(labels, self._location)
         floor = np.uint16 if self.is_instance or self.is_panoptic else np.uint8
-        labels = ome.as_segmentation(data, floor, dtype, panoptic=self.is_panoptic, source=self._location)
-        pyramid = ome.segmentation_pyramid(labels, levels)
-        self._write_pyramid(pyramid, self.voxel_size, panoptic=self.is_panoptic)
+        target = ome.choose_segmentation_dtype(labels, floor, dtype)
+        options: dict[str, Any] = {}
+        if self.is_panoptic:
+            options = {"channel_axis": True, "metadata": _PANOPTIC_METADATA, "chunks": (1, 256, 256, 256)}
+        pyramid = ome.iter_segmentation_pyramid(labels.astype(target, copy=False), levels, self.is_panoptic)
+        self._write_pyramid(pyramid, self.voxel_size, **options)
 
     def set_region(
         self,
@@ -153,7 +172,14 @@ class CopickSegmentation(VolumeEntity):
         channel: Any = None,
     ) -> None:
         """Write labels into a region of an existing level; a lossy cast raises ``ValueError``."""
-        self._write_region(data, zarr_group, self._index(x, y, z, channel), cast="lossless")
+        from copick.formats import ome
+
+        level = ome.open_level(self.zarr(), str(zarr_group))
+        labels = np.asarray(data)
+        ome.choose_segmentation_dtype(labels, np.uint8, level.dtype)
+        if channel is not None:
+            labels = labels[np.newaxis]
+        self._write_region(labels.astype(level.dtype, copy=False), zarr_group, self._index(x, y, z, channel))
 
     def delete(self) -> None:
         self._delete_store()

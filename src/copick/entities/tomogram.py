@@ -8,7 +8,7 @@ import numpy as np
 
 from copick import layout
 from copick.entities.base import require_str, storage_of
-from copick.entities.volume import VolumeEntity, zyx
+from copick.entities.volume import VolumeEntity, as_volume, zyx
 from copick.errors import EntityExistsError
 from copick.metadata import CopickFeaturesMeta, CopickTomogramMeta
 from copick.util.escape import sanitize_name
@@ -182,8 +182,8 @@ class CopickTomogram(VolumeEntity):
         from copick.formats import ome
 
         self._require_writable("write")
-        pyramid = ome.volume_pyramid(ome.as_volume(data, source=self._location), levels, dtype)
-        self._write_pyramid(pyramid, self.voxel_spacing.voxel_size)
+        volume = as_volume(data, self._location)
+        self._write_pyramid(ome.iter_volume_pyramid(volume, levels, dtype), self.voxel_spacing.voxel_size)
 
     def set_region(
         self,

@@ -1,13 +1,21 @@
 """Image data shared by tomograms, feature maps, segmentations and object maps: a multiscale
-OME-Zarr store in one layer, read region by region and written as a whole pyramid."""
+OME-Zarr store in one layer, read region by region and written as a whole pyramid.
+
+A whole-image write never exposes a half-written image: on local disks the new pyramid is written
+into a hidden sibling folder and swapped in atomically; on object stores the metadata that makes
+an image complete is written last (see ``copick.formats.ome``).
+"""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import numpy as np
 
+from copick import layout
 from copick.entities.base import StoredEntity
+from copick.errors import InvalidDataError
 
 
 def zyx(x: slice, y: slice, z: slice) -> tuple[slice, slice, slice]:
@@ -24,27 +32,54 @@ class VolumeEntity(StoredEntity):
 
     def _create_empty_group(self) -> None:
         """Create the store as an empty zarr v2 group, so it lists before data is written."""
-        from copick.formats import ome
+        from copick.formats.zarr_store import zarr2_json
 
-        ome.create_empty_group(self._storage.overlay.zarr_store(self._relpath, read_only=False))
+        self._storage.overlay.write_bytes(
+            layout.join(self._relpath, ".zgroup"), zarr2_json({"zarr_format": 2})
+        )
 
     def _read(self, zarr_group: str | int, index: tuple) -> np.ndarray:
         from copick.formats import ome
 
-        return ome.read_region(self.zarr(), str(zarr_group), index, source=self._location)
+        return ome.read_region(self.zarr(), str(zarr_group), index or None)
 
-    def _write_pyramid(self, levels: Any, voxel_size: float, **attrs: Any) -> None:
+    def _write_pyramid(self, levels: Any, voxel_size: float, **options: Any) -> None:
+        """Replace the whole image with ``levels`` (a list or an iterator of arrays)."""
         from copick.formats import ome
 
         self._require_writable("write")
-        ome.write_multiscale(self.zarr(), levels, voxel_size, **attrs)
+        overlay = self._storage.overlay
+        if not overlay.is_local:
+            ome.write_multiscale(self.zarr(), levels, voxel_size, **options)
+            return
+        parent, name = self._relpath.rsplit("/", 1)
+        staging = layout.join(parent, f".{name}.{uuid.uuid4().hex[:8]}.tmp")
+        try:
+            ome.write_multiscale(overlay.zarr_store(staging, read_only=False), levels, voxel_size, **options)
+            overlay.replace_dir(staging, self._relpath)
+        except BaseException:
+            if overlay.exists(staging):
+                overlay.delete(staging)
+            raise
 
-    def _write_region(self, data: Any, zarr_group: str | int, index: tuple, cast: Any = None) -> None:
+    def _write_region(self, data: Any, zarr_group: str | int, index: tuple) -> None:
         from copick.formats import ome
 
         self._require_writable("write")
-        ome.write_region(self.zarr(), str(zarr_group), index, data, source=self._location, cast=cast)
+        ome.write_region(self.zarr(), str(zarr_group), data, index or None)
 
     def _delete_store(self) -> None:
         self._require_writable("delete")
         self._storage.overlay.delete(self._relpath)
+
+
+def as_volume(data: Any, where: str) -> np.ndarray:
+    """``data`` as a 3-D array (z, y, x); anything else is an ``InvalidDataError`` naming ``where``."""
+    arr = np.asarray(data)
+    if arr.ndim != 3:
+        raise InvalidDataError(
+            f"{where}: a volume must be a 3-D array indexed [z, y, x], got shape {arr.shape}."
+        )
+    if arr.dtype.kind not in "buif":
+        raise InvalidDataError(f"{where}: a volume must hold numbers, got dtype {arr.dtype}.")
+    return arr
