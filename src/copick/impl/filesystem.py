@@ -102,11 +102,7 @@ class CopickRootFSSpec(CopickRoot):
 
     def __init__(self, config: CopickConfigFSSpec):
         super().__init__(config)
-        overlay = Layer.from_url(config.overlay_root, config.overlay_fs_args)
-        static = None
-        if config.static_root is not None and config.static_root != config.overlay_root:
-            static = Layer.from_url(config.static_root, config.static_fs_args)
-        self._storage = ProjectStorage(overlay, static)
+        self._storage = _open_storage(config)
 
     @classmethod
     def from_file(cls, path: str) -> CopickRootFSSpec:
@@ -121,6 +117,16 @@ class CopickRootFSSpec(CopickRoot):
     static_is_overlay = property(lambda self: self._storage.static_is_overlay)
 
     def reconnect(self) -> None:
-        """Drop caches and fsspec's cached filesystem instances so remote connections are remade."""
-        config = self.config
-        self.__init__(config)
+        """Drop every cache and open new filesystem instances (new connections for remote roots)."""
+        super().reconnect()
+        self._storage = _open_storage(self.config, fresh=True)
+
+
+def _open_storage(config: CopickConfigFSSpec, fresh: bool = False) -> ProjectStorage:
+    """The layers of a config; a ``static_root`` equal to ``overlay_root`` is the same layer."""
+    extra = {"skip_instance_cache": True} if fresh else {}
+    overlay = Layer.from_url(config.overlay_root, {**(config.overlay_fs_args or {}), **extra})
+    static = None
+    if config.static_root is not None and config.static_root != config.overlay_root:
+        static = Layer.from_url(config.static_root, {**(config.static_fs_args or {}), **extra})
+    return ProjectStorage(overlay, static)
