@@ -333,3 +333,15 @@ class ProjectStorage:
 
     def exists(self, rel: str) -> bool:
         return any(layer.exists(rel) for layer, _ in self.layers())
+
+    def ensure_dir(self, rel: str, create: bool) -> bool:
+        """Does folder ``rel`` exist in either layer? With ``create``, make it in the overlay with a
+        ``.meta`` marker (what copick writes for runs and voxel spacings)."""
+        from copick import layout
+
+        if self.exists(rel):
+            return True
+        if create:
+            self.overlay.makedirs(rel)
+            self.overlay.write_bytes(layout.join(rel, layout.META_FILE), layout.META_CONTENT)
+        return create

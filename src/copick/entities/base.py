@@ -48,6 +48,20 @@ def require_str(value: Any, arg: str) -> None:
         raise TypeError(f"{arg} must be a str, got {type(value).__name__} ({value!r}).")
 
 
+class SessionMixin:
+    """``from_tool`` / ``from_user``: session ``"0"`` marks output of a tool, anything else a person's."""
+
+    session_id: str
+
+    @property
+    def from_tool(self) -> bool:
+        return self.session_id == "0"
+
+    @property
+    def from_user(self) -> bool:
+        return not self.from_tool
+
+
 class StoredEntity:
     """An entity stored at one path of one layer: static (read-only) or overlay (writable)."""
 

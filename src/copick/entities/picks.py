@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from copick import layout
-from copick.entities.base import StoredEntity, storage_of
+from copick.entities.base import SessionMixin, StoredEntity, storage_of
 from copick.formats import picks_json
 from copick.formats.picks_json import PickArrays, bulk_objects
 from copick.metadata import CopickLocation, CopickPicksFile, CopickPoint, construct_unchecked
@@ -56,7 +56,7 @@ def arrays_from_points(points: list[CopickPoint]) -> PickArrays:
     )
 
 
-class AnnotationMixin:
+class AnnotationMixin(SessionMixin):
     """Identity helpers shared by picks and meshes (user, session, object)."""
 
     run: CopickRun
@@ -76,14 +76,6 @@ class AnnotationMixin:
     @property
     def session_id(self) -> str:
         return self._id_meta.session_id
-
-    @property
-    def from_tool(self) -> bool:
-        return self.session_id == "0"
-
-    @property
-    def from_user(self) -> bool:
-        return not self.from_tool
 
     @property
     def _storage(self) -> ProjectStorage:

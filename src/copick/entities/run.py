@@ -66,13 +66,7 @@ class CopickRun:
 
     def ensure(self, create: bool = False) -> bool:
         """Does the run exist in either layer? With ``create``, make it in the overlay."""
-        if self._storage.exists(self._relpath):
-            return True
-        if create:
-            overlay = self._storage.overlay
-            overlay.makedirs(self._relpath)
-            overlay.write_bytes(layout.join(self._relpath, layout.META_FILE), layout.META_CONTENT)
-        return create
+        return self._storage.ensure_dir(self._relpath, create)
 
     def _forget(self, cache: str, entity: Any) -> None:
         """Drop a deleted child from its cache."""
@@ -207,9 +201,7 @@ class CopickRun:
         return self._select(self.picks, object_name, user_id, session_id)
 
     def user_picks(self) -> list[CopickPicks]:
-        if self.root.config.user_id is not None:
-            return self.get_picks(user_id=self.root.config.user_id)
-        return [p for p in self.picks if p.from_user]
+        return self._user_items(self.picks)
 
     def tool_picks(self) -> list[CopickPicks]:
         return [p for p in self.picks if p.from_tool]
@@ -218,38 +210,55 @@ class CopickRun:
         self, object_name: str, session_id: str, user_id: str | None = None, exist_ok: bool = False
     ) -> CopickPicks:
         """Create and store an empty pick set (``Picks/<user>_<session>_<object>.json``)."""
-        object_name, session_id, user_id = self._new_annotation_ids(
-            object_name, session_id, user_id, "new_picks"
-        )
-        existing = self._existing("picks", object_name, user_id, session_id)
-        if existing is not None:
-            if exist_ok:
-                return existing
-            raise EntityExistsError(
-                f"Picks for {object_name} by user/tool {user_id} already exist in session {session_id}."
+
+        def build(object_name: str, session_id: str, user_id: str) -> CopickPicks:
+            file = CopickPicksFile(
+                pickable_object_name=object_name, user_id=user_id, session_id=session_id, run_name=self.name
             )
-        file = CopickPicksFile(
-            pickable_object_name=object_name, user_id=user_id, session_id=session_id, run_name=self.name
-        )
-        picks = self.picks_class(self, file)
-        picks.store()
-        self.picks.append(picks)
-        return picks
+            return self.picks_class(self, file)
 
-    _ANNOTATION_FILES = {"picks": (layout.PICKS_DIR, ".json"), "meshes": (layout.MESHES_DIR, ".glb")}
+        return self._new_annotation("picks", object_name, session_id, user_id, exist_ok, build)
 
-    def _existing(self, kind: str, object_name: str, user_id: str, session_id: str) -> Any:
-        """The first listed match, or one that another process wrote since listing (re-listed)."""
+    _ANNOTATIONS = {
+        "picks": (layout.PICKS_DIR, ".json", "new_picks", "Picks"),
+        "meshes": (layout.MESHES_DIR, ".glb", "new_mesh", "Mesh"),
+    }
+
+    def _user_items(self, items: list) -> list:
+        """Items of the config's user, or every user's (non-tool) items when no user is set."""
+        user = self.root.config.user_id
+        return [i for i in items if (i.user_id == user if user is not None else i.from_user)]
+
+    def _new_annotation(
+        self,
+        kind: str,
+        object_name: str,
+        session_id: str,
+        user_id: str | None,
+        exist_ok: bool,
+        build: Callable[[str, str, str], Any],
+    ) -> Any:
+        """Create and store a picks/mesh entity, or return the existing one with ``exist_ok``.
+
+        An entity another process wrote since this run listed counts as existing (nothing clobbered).
+        """
+        folder, ext, what, noun = self._ANNOTATIONS[kind]
+        object_name, session_id, user_id = self._new_annotation_ids(object_name, session_id, user_id, what)
         match = self._select(getattr(self, kind), object_name, user_id, session_id)
-        if not match:
-            folder, ext = self._ANNOTATION_FILES[kind]
-            rel = layout.join(
-                self._relpath, folder, layout.annotation_file_name(user_id, session_id, object_name, ext)
+        name = layout.annotation_file_name(user_id, session_id, object_name, ext)
+        if not match and self._storage.exists(layout.join(self._relpath, folder, name)):
+            getattr(self, f"refresh_{kind}")()
+            match = self._select(getattr(self, kind), object_name, user_id, session_id)
+        if match:
+            if exist_ok:
+                return match[0]
+            raise EntityExistsError(
+                f"{noun} for {object_name} by user/tool {user_id} already exist in session {session_id}."
             )
-            if self._storage.exists(rel):
-                getattr(self, f"refresh_{kind}")()
-                match = self._select(getattr(self, kind), object_name, user_id, session_id)
-        return match[0] if match else None
+        entity = build(object_name, session_id, user_id)
+        entity.store()
+        getattr(self, kind).append(entity)
+        return entity
 
     def delete_picks(self, object_name: Any = None, user_id: Any = None, session_id: Any = None) -> None:
         for picks in self.get_picks(object_name, user_id, session_id):
@@ -284,9 +293,7 @@ class CopickRun:
         return self._select(self.meshes, object_name, user_id, session_id)
 
     def user_meshes(self) -> list[CopickMesh]:
-        if self.root.config.user_id is not None:
-            return self.get_meshes(user_id=self.root.config.user_id)
-        return [m for m in self.meshes if m.from_user]
+        return self._user_items(self.meshes)
 
     def tool_meshes(self) -> list[CopickMesh]:
         return [m for m in self.meshes if m.from_tool]
@@ -302,21 +309,11 @@ class CopickRun:
         """Create a mesh and store its placeholder GLB (``Meshes/<user>_<session>_<object>.glb``)."""
         from copick.formats.glb import placeholder_scene
 
-        object_name, session_id, user_id = self._new_annotation_ids(
-            object_name, session_id, user_id, "new_mesh"
-        )
-        existing = self._existing("meshes", object_name, user_id, session_id)
-        if existing is not None:
-            if exist_ok:
-                return existing
-            raise EntityExistsError(
-                f"Mesh for {object_name} by user/tool {user_id} already exist in session {session_id}."
-            )
-        meta = CopickMeshMeta(pickable_object_name=object_name, user_id=user_id, session_id=session_id)
-        mesh = self.mesh_class(self, meta, mesh=placeholder_scene())
-        mesh.store()
-        self.meshes.append(mesh)
-        return mesh
+        def build(object_name: str, session_id: str, user_id: str) -> CopickMesh:
+            meta = CopickMeshMeta(pickable_object_name=object_name, user_id=user_id, session_id=session_id)
+            return self.mesh_class(self, meta, mesh=placeholder_scene())
+
+        return self._new_annotation("meshes", object_name, session_id, user_id, exist_ok, build)
 
     def delete_meshes(self, object_name: Any = None, user_id: Any = None, session_id: Any = None) -> None:
         for mesh in self.get_meshes(object_name, user_id, session_id):

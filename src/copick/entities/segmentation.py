@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from copick import layout
-from copick.entities.base import storage_of
+from copick.entities.base import SessionMixin, storage_of
 from copick.entities.volume import VolumeEntity, as_volume, zyx
 from copick.errors import InvalidDataError
 from copick.metadata import CopickSegmentationMeta
@@ -21,7 +21,7 @@ _CHANNELS = {"label": 0, "instance": 1, 0: 0, 1: 1}
 _PANOPTIC_METADATA = {"copick": {"channels": ["label", "instance"], "segmentation_type": "panoptic"}}
 
 
-class CopickSegmentation(VolumeEntity):
+class CopickSegmentation(SessionMixin, VolumeEntity):
     """A binary, multilabel, instance or panoptic segmentation at one voxel size."""
 
     _kind = "segmentation"
@@ -61,14 +61,6 @@ class CopickSegmentation(VolumeEntity):
     @property
     def is_panoptic(self) -> bool:
         return self.meta.is_panoptic
-
-    @property
-    def from_tool(self) -> bool:
-        return self.session_id == "0"
-
-    @property
-    def from_user(self) -> bool:
-        return not self.from_tool
 
     @property
     def segmentation_type(self) -> str:

@@ -42,13 +42,7 @@ class CopickVoxelSpacing:
 
     def ensure(self, create: bool = False) -> bool:
         """Does the folder exist in either layer? With ``create``, make it (and ``.meta``) in the overlay."""
-        if self._storage.exists(self._relpath):
-            return True
-        if create:
-            overlay = self._storage.overlay
-            overlay.makedirs(self._relpath)
-            overlay.write_bytes(layout.join(self._relpath, layout.META_FILE), layout.META_CONTENT)
-        return create
+        return self._storage.ensure_dir(self._relpath, create)
 
     # --- tomograms -----------------------------------------------------------------------------
 
