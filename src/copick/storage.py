@@ -70,6 +70,13 @@ class Layer:
     def __repr__(self) -> str:
         return f"Layer({self.url or self.root!r})"
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle without the lock and the prefetched listings (for process pools)."""
+        return {k: v for k, v in self.__dict__.items() if k not in ("_lock", "_snapshots")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state, _lock=threading.Lock(), _snapshots={})
+
     def path(self, rel: str) -> str:
         """Absolute path (protocol stripped) of a root-relative path."""
         return posixpath.join(self.root, rel) if rel else self.root

@@ -1,0 +1,210 @@
+"""What every copick command shares: logging set-up, clean errors, exit status after per-item failures.
+
+* Domain errors (bad names, existing entities, unreadable files ...) become one ``Error: ...`` line on
+  stderr with exit status 1; ``--debug`` (or ``COPICK_DEBUG=1``) shows the traceback instead.
+* Per-item failures (recorded by ``copick.ops.run.note_failures``/``report_results``) make the command
+  exit 1 after its summary, unless ``--exit-zero`` (or ``COPICK_EXIT_ZERO=1``) asks for copick 1.31's
+  exit status 0.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+F = Callable[..., Any]
+
+FAILURES_KEY = "copick.failures"
+EXIT_ZERO_KEY = "copick.exit_zero"
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def env_flag(name: str) -> bool:
+    """True when the environment variable ``name`` is set to 1/true/yes/on."""
+    return os.environ.get(name, "").strip().lower() in _TRUE
+
+
+# --------------------------------------------------------------------------------------------------------
+# Errors
+# --------------------------------------------------------------------------------------------------------
+
+
+class CommandFailed(click.ClickException):
+    """A command finished, but some of its items failed: ``Error: <summary>``, exit status 1."""
+
+    exit_code = 1
+
+
+def _is_domain_error(err: BaseException) -> bool:
+    """Errors whose message is meant for users (as opposed to programming errors)."""
+    from copick.errors import CopickError
+
+    return isinstance(err, CopickError | ValueError | OSError)
+
+
+def error_message(err: BaseException) -> str:
+    """The text of ``Error: ...`` for an exception raised by a command."""
+    text = str(err).strip() or type(err).__name__
+    if isinstance(err, FileNotFoundError) and err.filename and str(err.filename) not in text:
+        text = f"{text}: {err.filename}"
+    if _is_domain_error(err):
+        return text
+    return f"{type(err).__name__}: {text} (run with --debug for the traceback)"
+
+
+def debug_requested(args: Any = None) -> bool:
+    """True when tracebacks should be shown: ``--debug`` among ``args`` or ``COPICK_DEBUG`` set."""
+    return env_flag("COPICK_DEBUG") or (args is not None and "--debug" in args)
+
+
+def domain_errors(func: F) -> F:
+    """Turn exceptions of a command body into ``Error: ...`` (exit 1) unless its ``debug`` flag is set."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as err:
+            if kwargs.get("debug") or debug_requested():
+                raise
+            raise click.ClickException(error_message(err)) from err
+
+    return wrapper
+
+
+# --------------------------------------------------------------------------------------------------------
+# Failures and exit status
+# --------------------------------------------------------------------------------------------------------
+
+
+def record_failures(errors: list[str], total: int) -> None:
+    """Remember failed items of the running command (see ``copick.ops.run.note_failures``)."""
+    from copick.ops.run import note_failures
+
+    if errors:
+        note_failures(len(errors), errors[0], total=total)
+
+
+def finish(ctx: click.Context | None = None, option_hint: bool = True) -> None:
+    """End a command: raise ``CommandFailed`` when items failed and exit status 0 was not asked for.
+
+    ``option_hint`` mentions ``--exit-zero`` (our commands have it; plugin commands only honour the env var).
+    """
+    ctx = ctx or click.get_current_context(silent=True)
+    if ctx is None:
+        return
+    record = ctx.meta.get(FAILURES_KEY)
+    if not record or record.get("handled") or not record.get("count"):
+        return
+    record["handled"] = True
+    if ctx.meta.get(EXIT_ZERO_KEY) or env_flag("COPICK_EXIT_ZERO"):
+        return
+    total = max(record.get("total") or 0, record["count"])
+    first = f" (first: {str(record['first']).rstrip('.')})" if record.get("first") else ""
+    raise CommandFailed(
+        f"{record['count']} of {total} items failed{first}. "
+        + ("Use --exit-zero (or COPICK_EXIT_ZERO=1)" if option_hint else "Set COPICK_EXIT_ZERO=1")
+        + " to exit 0 despite failures."
+    )
+
+
+# --------------------------------------------------------------------------------------------------------
+# Options of our own commands
+# --------------------------------------------------------------------------------------------------------
+
+
+def _store_exit_zero(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    if value:
+        ctx.meta[EXIT_ZERO_KEY] = True
+    return value
+
+
+def _store_quiet(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    from copick.util.log import set_quiet
+
+    set_quiet(value)
+    return value
+
+
+def exit_zero_option(func: F) -> F:
+    """``--exit-zero``: exit 0 even when some items failed (copick 1.31's behaviour)."""
+    return click.option(
+        "--exit-zero",
+        is_flag=True,
+        default=False,
+        expose_value=False,
+        envvar="COPICK_EXIT_ZERO",
+        callback=_store_exit_zero,
+        help="Exit with status 0 even when some items failed (the failures are still logged).",
+    )(func)
+
+
+def quiet_option(func: F) -> F:
+    """``-q/--quiet``: log warnings and errors only."""
+    return click.option(
+        "-q",
+        "--quiet",
+        is_flag=True,
+        default=False,
+        expose_value=False,
+        callback=_store_quiet,
+        help="Only log warnings and errors.",
+    )(func)
+
+
+def workers_option(default: int, help: str = "Number of parallel worker threads.") -> Callable[[F], F]:
+    """``-w/--workers`` with its other spelling ``--max-workers`` (one value, parameter ``workers``)."""
+    return click.option(
+        "-w",
+        "--workers",
+        "--max-workers",
+        "workers",
+        type=click.IntRange(min=1),
+        default=default,
+        show_default=True,
+        help=help,
+    )
+
+
+# --------------------------------------------------------------------------------------------------------
+# Start of a command
+# --------------------------------------------------------------------------------------------------------
+
+
+def start(name: str, debug: bool = False) -> Any:
+    """Configure logging for a command run; the version banner is logged at DEBUG level."""
+    from copick import __version__
+    from copick.util.log import get_logger
+
+    logger = get_logger(name, debug=debug)
+    if debug:
+        from copick.cli.ext import get_plugin_versions
+
+        banner = " | ".join(
+            [f"copick {__version__}"] + [f"{n} {v}" for n, v in get_plugin_versions().items()]
+        )
+        logger.debug(banner)
+        logger.debug("-" * len(banner))
+    return logger
+
+
+def open_root(config: str | None) -> Any:
+    """Open the project of ``-c/--config`` (or ``COPICK_CONFIG``); a missing option is a usage error."""
+    if not config:
+        raise click.UsageError(
+            "Missing option '-c' / '--config' (or set the COPICK_CONFIG environment variable)."
+        )
+    from copick.ops.open import from_file
+
+    return from_file(config)
+
+
+def echo_data(text: str) -> None:
+    """Write command output data to stdout (logs and progress go to stderr)."""
+    click.echo(text)

@@ -1,0 +1,257 @@
+"""``copick stats picks|meshes|segmentations``: counts of annotations, as a table or JSON (stdout)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from copick.cli.common import (
+    domain_errors,
+    echo_data,
+    exit_zero_option,
+    finish,
+    open_root,
+    quiet_option,
+    start,
+)
+from copick.cli.util import (
+    add_config_option,
+    add_debug_option,
+    add_deprecated_run_alias,
+    add_run_names_option,
+    resolve_run_names,
+)
+
+_TOP_COMBINATIONS = 10
+
+
+@click.group(short_help="Statistics of picks, meshes and segmentations.")
+def stats() -> None:
+    """Counts of a project's picks, meshes and segmentations, as a table or JSON (stdout)."""
+
+
+def _apply(func: Any, options: list[Any]) -> Any:
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _selection_options(func: Any) -> Any:
+    """Project and run selection, shared by the stats commands (listed first in --help)."""
+    return _apply(func, [add_config_option, add_run_names_option, add_deprecated_run_alias("--runs")])
+
+
+def _output_options(func: Any) -> Any:
+    """Parallelism, output format and logging options shared by the stats commands (listed last)."""
+    return _apply(
+        func,
+        [
+            click.option(
+                "--parallel/--no-parallel",
+                default=True,
+                show_default=True,
+                help="Read the runs in parallel threads.",
+            ),
+            click.option(
+                "-w",
+                "--workers",
+                "--max-workers",
+                "workers",
+                type=click.IntRange(min=1),
+                default=8,
+                show_default=True,
+                help="Number of worker threads with --parallel.",
+            ),
+            click.option(
+                "--output",
+                type=click.Choice(["table", "json"], case_sensitive=False),
+                default="table",
+                show_default=True,
+                help="Output format; the data alone is written to stdout.",
+            ),
+            exit_zero_option,
+            quiet_option,
+            add_debug_option,
+        ],
+    )
+
+
+def _user_session_object_options(func: Any) -> Any:
+    return _apply(
+        func,
+        [
+            click.option("--user-id", multiple=True, help="Only this user (repeatable)."),
+            click.option("--session-id", multiple=True, help="Only this session (repeatable)."),
+            click.option("--object-name", multiple=True, help="Only this pickable object (repeatable)."),
+        ],
+    )
+
+
+def _or_none(values: tuple[Any, ...]) -> list[Any] | None:
+    return list(values) if values else None
+
+
+def _emit(data: dict[str, Any], output: str, title: str, totals: list[tuple[str, str]]) -> None:
+    """Write the statistics to stdout, as JSON or as a plain-text table."""
+    if output.lower() == "json":
+        import json
+
+        echo_data(json.dumps(data, indent=2, default=str))
+        return
+    lines = [f"=== {title} Statistics ==="]
+    lines += [f"{label}: {data[key]}" for label, key in totals]
+    for key, value in data.items():
+        if not isinstance(value, dict):
+            continue
+        if key.startswith("distribution_by_"):
+            heading = f"Distribution by {key[len('distribution_by_') :].replace('_', ' ')}:"
+            items = list(value.items())
+        else:
+            heading = f"Frequent {key.removesuffix('_combinations')} combinations:"
+            items = list(value.items())[:_TOP_COMBINATIONS]
+        lines += ["", heading]
+        lines += [f"  {k}: {v}" for k, v in items] if items else ["  (none)"]
+    echo_data("\n".join(lines))
+
+
+def _runs(logger: Any, run_names: tuple[str, ...], legacy_run_names: tuple[str, ...]) -> list[str] | None:
+    return resolve_run_names(run_names, legacy_run_names, legacy_flag="--runs", logger=logger)
+
+
+@stats.command(short_help="Statistics of picks.")
+@_selection_options
+@_user_session_object_options
+@_output_options
+@domain_errors
+def picks(
+    config: str | None,
+    run_names: tuple[str, ...],
+    legacy_run_names: tuple[str, ...],
+    parallel: bool,
+    workers: int,
+    output: str,
+    debug: bool,
+    user_id: tuple[str, ...],
+    session_id: tuple[str, ...],
+    object_name: tuple[str, ...],
+) -> None:
+    """Count pick files and points by run, user, session and object."""
+    from copick.ops.stats import picks_stats
+
+    logger = start(__name__, debug)
+    root = open_root(config)
+    data = picks_stats(
+        root,
+        _runs(logger, run_names, legacy_run_names),
+        _or_none(user_id),
+        _or_none(session_id),
+        _or_none(object_name),
+        parallel=parallel,
+        workers=workers,
+    )
+    if data["total_pick_files"] == 0:
+        logger.warning("No picks matched the filters.")
+    _emit(
+        data,
+        output,
+        "Picks",
+        [("Total individual picks", "total_picks"), ("Total pick files", "total_pick_files")],
+    )
+    finish()
+
+
+@stats.command(short_help="Statistics of meshes.")
+@_selection_options
+@_user_session_object_options
+@_output_options
+@domain_errors
+def meshes(
+    config: str | None,
+    run_names: tuple[str, ...],
+    legacy_run_names: tuple[str, ...],
+    parallel: bool,
+    workers: int,
+    output: str,
+    debug: bool,
+    user_id: tuple[str, ...],
+    session_id: tuple[str, ...],
+    object_name: tuple[str, ...],
+) -> None:
+    """Count meshes by user, session and object."""
+    from copick.ops.stats import meshes_stats
+
+    logger = start(__name__, debug)
+    root = open_root(config)
+    data = meshes_stats(
+        root,
+        _runs(logger, run_names, legacy_run_names),
+        _or_none(user_id),
+        _or_none(session_id),
+        _or_none(object_name),
+        parallel=parallel,
+        workers=workers,
+    )
+    if data["total_meshes"] == 0:
+        logger.warning("No meshes matched the filters.")
+    _emit(data, output, "Meshes", [("Total meshes", "total_meshes")])
+    finish()
+
+
+@stats.command(short_help="Statistics of segmentations.")
+@_selection_options
+@click.option("--user-id", multiple=True, help="Only this user (repeatable).")
+@click.option("--session-id", multiple=True, help="Only this session (repeatable).")
+@click.option("--name", multiple=True, help="Only this segmentation name (repeatable).")
+@click.option("--voxel-size", type=float, multiple=True, help="Only this voxel size (repeatable).")
+@click.option(
+    "--multilabel/--no-multilabel",
+    default=None,
+    help="Only multilabel (or only non-multilabel) segmentations (default: both).",
+)
+@click.option(
+    "--segmentation-type",
+    type=click.Choice(["binary", "multilabel", "instance", "panoptic"], case_sensitive=False),
+    multiple=True,
+    help="Only this segmentation type (repeatable; default: all types).",
+)
+@_output_options
+@domain_errors
+def segmentations(
+    config: str | None,
+    run_names: tuple[str, ...],
+    legacy_run_names: tuple[str, ...],
+    parallel: bool,
+    workers: int,
+    output: str,
+    debug: bool,
+    user_id: tuple[str, ...],
+    session_id: tuple[str, ...],
+    name: tuple[str, ...],
+    voxel_size: tuple[float, ...],
+    multilabel: bool | None,
+    segmentation_type: tuple[str, ...],
+) -> None:
+    """Count segmentations by user, session, name, voxel size, multilabel flag and type."""
+    from copick.ops.stats import segmentations_stats
+
+    logger = start(__name__, debug)
+    root = open_root(config)
+    data = segmentations_stats(
+        root,
+        _runs(logger, run_names, legacy_run_names),
+        _or_none(user_id),
+        _or_none(session_id),
+        multilabel,
+        _or_none(name),
+        _or_none(voxel_size),
+        parallel=parallel,
+        workers=workers,
+        is_instance=None,
+        is_panoptic=None,
+        segmentation_type=[t.lower() for t in segmentation_type] or None,
+    )
+    if data["total_segmentations"] == 0:
+        logger.warning("No segmentations matched the filters.")
+    _emit(data, output, "Segmentations", [("Total segmentations", "total_segmentations")])
+    finish()

@@ -1,0 +1,281 @@
+"""Flat queries over a whole project: every run's voxel spacings, tomograms, picks ... matching filters.
+
+Each filter takes a scalar or an iterable (any of them matches); filters combine with AND; ``None``
+selects everything. ``root`` may be an opened project or the path of its config file; ``runs`` takes run
+names or run objects, one or many. With ``parallel=True`` the runs are queried in threads.
+"""
+
+from __future__ import annotations
+
+import logging
+import numbers
+import os
+from collections.abc import Callable, Iterable
+from typing import Any
+
+__all__ = [
+    "get_features",
+    "get_meshes",
+    "get_picks",
+    "get_runs",
+    "get_segmentations",
+    "get_tomograms",
+    "get_voxelspacings",
+]
+
+_log = logging.getLogger(__name__)
+
+
+def _as_root(root: Any) -> Any:
+    """Open ``root`` when it is a config path."""
+    if isinstance(root, str | os.PathLike):
+        from copick.ops.open import from_file
+
+        return from_file(os.fspath(root))
+    return root
+
+
+def _as_set(value: Any) -> frozenset | None:
+    """A filter as a set of accepted values (``None`` accepts everything)."""
+    if value is None:
+        return None
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        return frozenset((value,))
+    return frozenset(value)
+
+
+def _as_sizes(value: Any) -> frozenset[float] | None:
+    """A voxel-size filter as a set of floats."""
+    if value is None:
+        return None
+    if isinstance(value, numbers.Real | str):
+        return frozenset((float(value),))
+    return frozenset(float(v) for v in value)
+
+
+def _ok(allowed: frozenset | None, value: Any) -> bool:
+    return allowed is None or value in allowed
+
+
+def get_runs(root: Any, names: Any = None) -> list[Any]:
+    """The runs called ``names`` (a name, run or iterable of them; unknown names are skipped), or all."""
+    root = _as_root(root)
+    if names is None:
+        return list(root.runs)
+    if isinstance(names, str) or not isinstance(names, Iterable):
+        names = [names]
+    found = []
+    for item in names:
+        if not isinstance(item, str):
+            found.append(item)
+            continue
+        run = root.get_run(item)
+        if run is None:
+            _log.warning(f"Run {item!r} not found in the project; skipped.")
+        else:
+            found.append(run)
+    return found
+
+
+def _collect(
+    root: Any,
+    runs: Any,
+    per_run: Callable[[Any], list[Any]],
+    parallel: bool,
+    workers: int,
+    show_progress: bool,
+    what: str,
+) -> list[Any]:
+    """Apply ``per_run`` to the selected runs (in threads with ``parallel``) and flatten, in run order."""
+    selected = get_runs(root, runs)
+    if not parallel:
+        return [item for run in selected for item in per_run(run)]
+    from copick.ops.run import map_runs
+
+    results = map_runs(
+        lambda run: per_run(run),
+        root,
+        selected,
+        workers=workers,
+        show_progress=show_progress,
+        task_desc=f"Gathering {what}",
+    )
+    return [item for run in selected for item in (results.get(run.name) or [])]
+
+
+def get_voxelspacings(
+    root: Any,
+    runs: Any = None,
+    voxel_size: Any = None,
+    parallel: bool = False,
+    workers: int = 8,
+    show_progress: bool = True,
+) -> list[Any]:
+    """Voxel spacings of the selected runs, optionally only the given sizes."""
+    root = _as_root(root)
+    sizes = _as_sizes(voxel_size)
+
+    def per_run(run: Any) -> list[Any]:
+        return [vs for vs in run.voxel_spacings if _ok(sizes, float(vs.voxel_size))]
+
+    return _collect(root, runs, per_run, parallel, workers, show_progress, "voxel spacings")
+
+
+def get_tomograms(
+    root: Any,
+    runs: Any = None,
+    voxel_size: Any = None,
+    tomo_type: Any = None,
+    parallel: bool = False,
+    workers: int = 8,
+    show_progress: bool = True,
+) -> list[Any]:
+    """Tomograms of the selected runs by voxel size and type."""
+    root = _as_root(root)
+    sizes, types = _as_sizes(voxel_size), _as_set(tomo_type)
+
+    def per_run(run: Any) -> list[Any]:
+        return [
+            tomo
+            for vs in run.voxel_spacings
+            if _ok(sizes, float(vs.voxel_size))
+            for tomo in vs.tomograms
+            if _ok(types, tomo.tomo_type)
+        ]
+
+    return _collect(root, runs, per_run, parallel, workers, show_progress, "tomograms")
+
+
+def get_features(
+    root: Any,
+    runs: Any = None,
+    voxel_size: Any = None,
+    tomo_type: Any = None,
+    feature_type: Any = None,
+    parallel: bool = False,
+    workers: int = 8,
+    show_progress: bool = True,
+) -> list[Any]:
+    """Feature maps of the selected runs by voxel size, tomogram type and feature type."""
+    root = _as_root(root)
+    sizes, types, features = _as_sizes(voxel_size), _as_set(tomo_type), _as_set(feature_type)
+
+    def per_run(run: Any) -> list[Any]:
+        return [
+            feat
+            for vs in run.voxel_spacings
+            if _ok(sizes, float(vs.voxel_size))
+            for tomo in vs.tomograms
+            if _ok(types, tomo.tomo_type)
+            for feat in tomo.features
+            if _ok(features, feat.feature_type)
+        ]
+
+    return _collect(root, runs, per_run, parallel, workers, show_progress, "features")
+
+
+def _annotation_filter(user_id: Any, session_id: Any, object_name: Any) -> Callable[[Any], bool]:
+    users, sessions, objects = _as_set(user_id), _as_set(session_id), _as_set(object_name)
+    return lambda item: (
+        _ok(users, item.user_id)
+        and _ok(sessions, item.session_id)
+        and _ok(objects, item.pickable_object_name)
+    )
+
+
+def get_picks(
+    root: Any,
+    runs: Any = None,
+    user_id: Any = None,
+    session_id: Any = None,
+    object_name: Any = None,
+    parallel: bool = False,
+    workers: int = 8,
+    show_progress: bool = True,
+) -> list[Any]:
+    """Pick sets of the selected runs by user, session and object."""
+    root = _as_root(root)
+    keep = _annotation_filter(user_id, session_id, object_name)
+    return _collect(
+        root, runs, lambda run: [p for p in run.picks if keep(p)], parallel, workers, show_progress, "picks"
+    )
+
+
+def get_meshes(
+    root: Any,
+    runs: Any = None,
+    user_id: Any = None,
+    session_id: Any = None,
+    object_name: Any = None,
+    parallel: bool = False,
+    workers: int = 8,
+    show_progress: bool = True,
+) -> list[Any]:
+    """Meshes of the selected runs by user, session and object."""
+    root = _as_root(root)
+    keep = _annotation_filter(user_id, session_id, object_name)
+    return _collect(
+        root, runs, lambda run: [m for m in run.meshes if keep(m)], parallel, workers, show_progress, "meshes"
+    )
+
+
+def segmentation_type_filter(
+    is_multilabel: bool | None, is_instance: bool | None, is_panoptic: bool | None, types: Any = None
+) -> Callable[[Any], bool]:
+    """A predicate on segmentations by type flags (``None`` = either); ``types`` (names) replaces the
+    instance/panoptic flags."""
+    allowed = _as_set(types)
+
+    def keep(seg: Any) -> bool:
+        if is_multilabel is not None and bool(seg.is_multilabel) != is_multilabel:
+            return False
+        if allowed is not None:
+            return seg.segmentation_type in allowed
+        return (is_instance is None or bool(seg.is_instance) == is_instance) and (
+            is_panoptic is None or bool(seg.is_panoptic) == is_panoptic
+        )
+
+    return keep
+
+
+def get_segmentations(
+    root: Any,
+    runs: Any = None,
+    user_id: Any = None,
+    session_id: Any = None,
+    is_multilabel: bool | None = None,
+    name: Any = None,
+    voxel_size: Any = None,
+    parallel: bool = False,
+    workers: int = 8,
+    show_progress: bool = True,
+    is_instance: bool | None = False,
+    is_panoptic: bool | None = False,
+    segmentation_type: Any = None,
+) -> list[Any]:
+    """Segmentations of the selected runs; by default binary and multilabel ones (as ``get_segmentations``).
+
+    ``segmentation_type`` (``binary``/``multilabel``/``instance``/``panoptic``, one or several) overrides
+    the three type flags.
+    """
+    root = _as_root(root)
+    users, sessions, names, sizes = (
+        _as_set(user_id),
+        _as_set(session_id),
+        _as_set(name),
+        _as_sizes(voxel_size),
+    )
+    keep_type = segmentation_type_filter(is_multilabel, is_instance, is_panoptic, segmentation_type)
+
+    def per_run(run: Any) -> list[Any]:
+        return [
+            seg
+            for seg in run.segmentations
+            if _ok(users, seg.user_id)
+            and _ok(sessions, seg.session_id)
+            and _ok(names, seg.name)
+            and _ok(sizes, float(seg.voxel_size))
+            and keep_type(seg)
+        ]
+
+    return _collect(root, runs, per_run, parallel, workers, show_progress, "segmentations")
