@@ -59,3 +59,7 @@ class RegionTooLargeError(CopickError, ValueError):
 
 class ReadOnlyStoreError(ReadOnlyError, ValueError):
     """A write or delete on a store opened read-only (static layer)."""
+
+
+class MissingEntityError(CopickError, ValueError):
+    """A run, voxel spacing or tomogram that does not exist and may not be created (``create=False``)."""

@@ -1,7 +1,7 @@
-"""Adding entities to a project from Python: runs, voxel spacings, pickable objects (more to come).
+"""Adding entities to a project from Python: runs, voxel spacings, pickable objects, and (implemented in
+``copick.ops.importers``) tomograms, features, segmentations and picks from arrays or files.
 
-These are the building blocks of ``copick new`` and ``copick add``; volume imports (tomograms,
-segmentations, picks from files) live beside them.
+These are the building blocks of ``copick new`` and ``copick add``.
 """
 
 from __future__ import annotations
@@ -9,15 +9,38 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from copick.errors import CopickError
+from copick.errors import MissingEntityError
+from copick.ops.importers import (
+    add_features,
+    add_object_volume,
+    add_picks,
+    add_picks_from_file,
+    add_picks_grouped_from_file,
+    add_segmentation,
+    add_segmentation_from_file,
+    add_tomogram,
+    add_tomogram_from_file,
+)
 
-__all__ = ["add_object", "add_run", "add_voxelspacing", "get_or_create_run", "get_or_create_voxelspacing"]
+__all__ = [
+    "MissingEntityError",
+    "add_features",
+    "add_object",
+    "add_object_volume",
+    "add_picks",
+    "add_picks_from_file",
+    "add_picks_grouped_from_file",
+    "add_run",
+    "add_segmentation",
+    "add_segmentation_from_file",
+    "add_tomogram",
+    "add_tomogram_from_file",
+    "add_voxelspacing",
+    "get_or_create_run",
+    "get_or_create_voxelspacing",
+]
 
 _log = logging.getLogger(__name__)
-
-
-class MissingEntityError(CopickError, ValueError):
-    """A run or voxel spacing that does not exist and may not be created (``create=False``)."""
 
 
 def add_run(root: Any, name: str, exist_ok: bool = False, log: bool = False) -> Any:

@@ -1,0 +1,563 @@
+"""RELION STAR particles (``starfile``): reading with optics and tomograms.star, coordinate rules, writing.
+
+Import positions use the first rule that applies (``relion5`` forces rule 1, ``relion4`` rules 2-3):
+
+1. ``rlnCenteredCoordinate{X,Y,Z}Angst`` + the tomogram centre (Angstrom);
+2. ``rlnCoordinate{X,Y,Z}`` x the tilt-series pixel size;
+3. ``rlnCoordinate{X,Y,Z}`` x the voxel size (legacy, logged as a warning).
+
+Orientation: ``R = R(rlnTomoSubtomogram{Rot,Tilt,Psi}) @ R(rlnAngle{Rot,Tilt,Psi})`` with
+``R(a, b, c) = Rotation.from_euler("ZYZ", [a, b, c], degrees=True).inv()``; location = position -
+``R_subtomo @ rlnOrigin{X,Y,Z}Angst``. Missing angle or origin columns count as zero.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from copick.errors import CorruptFileError, InvalidDataError
+from copick.formats.common import ensure_parent, require_file
+from copick.formats.picks_json import PickArrays
+from copick.formats.rotations import euler_from_rotations, rotations_from_euler
+
+_log = logging.getLogger(__name__)
+
+COORDINATE_COLUMNS = ("rlnCoordinateX", "rlnCoordinateY", "rlnCoordinateZ")
+CENTERED_COLUMNS = (
+    "rlnCenteredCoordinateXAngst",
+    "rlnCenteredCoordinateYAngst",
+    "rlnCenteredCoordinateZAngst",
+)
+ANGLE_COLUMNS = ("rlnAngleRot", "rlnAngleTilt", "rlnAnglePsi")
+SUBTOMO_COLUMNS = ("rlnTomoSubtomogramRot", "rlnTomoSubtomogramTilt", "rlnTomoSubtomogramPsi")
+ORIGIN_COLUMNS = ("rlnOriginXAngst", "rlnOriginYAngst", "rlnOriginZAngst")
+SIZE_COLUMNS = ("rlnTomoSizeX", "rlnTomoSizeY", "rlnTomoSizeZ")
+_STRING_COLUMNS = [
+    "rlnTomoName",
+    "rlnOpticsGroupName",
+    "rlnTomoImportParticleFile",
+    "rlnTomoReconstructedTomogramHalf1",
+    "rlnTomoReconstructedTomogramHalf2",
+    "rlnTomoTiltSeriesStarFile",
+    "rlnMicrographName",
+]
+RELION_VERSIONS = ("auto", "relion4", "relion5")
+
+
+class RelionPixelSizeError(InvalidDataError):
+    """RELION pixel coordinates without a pixel size (tilt series) or voxel size to scale them."""
+
+
+class RelionTomogramCenterError(InvalidDataError):
+    """Centred RELION 5 coordinates whose tomogram centre is not known."""
+
+
+@dataclass
+class RelionTomogram:
+    """One row of a RELION ``tomograms.star``: size in pixels, pixel size, binning, optics, half maps."""
+
+    name: str
+    size: tuple[float, float, float] | None = None
+    tilt_series_pixel_size: float | None = None
+    binning: float | None = None
+    half1: str | None = None
+    half2: str | None = None
+    voltage: float | None = None
+    spherical_aberration: float | None = None
+    amplitude_contrast: float | None = None
+    optics_group_name: str | None = None
+
+    @property
+    def center(self) -> np.ndarray | None:
+        """Tomogram centre in Angstrom: ``rlnTomoSize / 2 * rlnTomoTiltSeriesPixelSize`` (x, y, z)."""
+        if self.size is None or self.tilt_series_pixel_size is None:
+            return None
+        return np.asarray(self.size, dtype=np.float64) / 2.0 * self.tilt_series_pixel_size
+
+    @property
+    def voxel_size(self) -> float | None:
+        """Voxel size of the reconstruction: pixel size x binning (None when unknown)."""
+        if self.tilt_series_pixel_size is None:
+            return None
+        return self.tilt_series_pixel_size * (self.binning or 1.0)
+
+
+# ------------------------------------------------------------------------------------------------
+# reading
+# ------------------------------------------------------------------------------------------------
+
+
+def read_star_blocks(path: str) -> dict[str, Any]:
+    """Every data block of a STAR file ({name: DataFrame or dict}); ``CorruptFileError`` if unreadable."""
+    import starfile
+
+    path = require_file(path, "STAR file")
+    try:
+        blocks = starfile.read(path, always_dict=True, parse_as_string=_STRING_COLUMNS)
+    except Exception as err:  # starfile raises many types on malformed input
+        raise CorruptFileError(f"{path}: not a readable STAR file: {err}") from None
+    if not blocks:
+        raise CorruptFileError(f"{path}: no data block found (not a STAR file?).")
+    return dict(blocks)
+
+
+def _loop(block: Any, name: str, path: str) -> Any:
+    import pandas as pd
+
+    if isinstance(block, dict):  # a key-value block: one row
+        return pd.DataFrame([block])
+    if not isinstance(block, pd.DataFrame):
+        raise CorruptFileError(f"{path}: block data_{name} is not a table.")
+    return block
+
+
+def read_star_particles_with_optics(path: str) -> tuple[Any, Any]:
+    """(particles, optics or None): particles = block ``particles``, else the first non-``optics`` block."""
+    blocks = read_star_blocks(path)
+    name = "particles" if "particles" in blocks else next((k for k in blocks if k != "optics"), None)
+    if name is None:
+        raise CorruptFileError(f"{path}: STAR file has no particles block (only data_optics).")
+    optics = _loop(blocks["optics"], "optics", path) if "optics" in blocks else None
+    return _loop(blocks[name], name, path), optics
+
+
+def read_star_particles(path: str) -> Any:
+    """The particles table of a STAR file (block ``particles`` or the first non-``optics`` block)."""
+    return read_star_particles_with_optics(path)[0]
+
+
+def read_star_particles_grouped(path: str) -> tuple[dict[str, Any], Any]:
+    """({rlnTomoName: particles}, optics or None); a file without ``rlnTomoName`` is an error."""
+    particles, optics = read_star_particles_with_optics(path)
+    if "rlnTomoName" not in particles.columns:
+        raise CorruptFileError(f"{path}: no rlnTomoName column, so particles cannot be assigned to runs.")
+    groups = {str(name): group for name, group in particles.groupby("rlnTomoName", sort=False)}
+    return groups, optics
+
+
+def detect_relion_version(particles: Any) -> str:
+    """``relion5`` when the table has centred Angstrom coordinates, else ``relion4``."""
+    return "relion5" if all(c in particles.columns for c in CENTERED_COLUMNS) else "relion4"
+
+
+def _optional_float(row: Any, key: str) -> float | None:
+    value = row.get(key)
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return value if np.isfinite(value) else None
+
+
+def read_relion_tomograms(path: str) -> dict[str, RelionTomogram]:
+    """{rlnTomoName: RelionTomogram} of a RELION ``tomograms.star`` (global block or first table)."""
+    blocks = read_star_blocks(path)
+    name = "global" if "global" in blocks else next(iter(blocks))
+    table = _loop(blocks[name], name, path)
+    if "rlnTomoName" not in table.columns:
+        raise CorruptFileError(f"{path}: tomograms STAR has no rlnTomoName column (block data_{name}).")
+    tomograms: dict[str, RelionTomogram] = {}
+    for row in table.to_dict("records"):
+        sizes = [_optional_float(row, c) for c in SIZE_COLUMNS]
+        pixel = _optional_float(row, "rlnTomoTiltSeriesPixelSize")
+        if pixel is None:
+            pixel = _optional_float(row, "rlnMicrographOriginalPixelSize")
+        tomo = RelionTomogram(
+            name=str(row["rlnTomoName"]),
+            size=tuple(sizes) if all(s is not None for s in sizes) else None,  # type: ignore[arg-type]
+            tilt_series_pixel_size=pixel,
+            binning=_optional_float(row, "rlnTomoTomogramBinning"),
+            half1=row.get("rlnTomoReconstructedTomogramHalf1"),
+            half2=row.get("rlnTomoReconstructedTomogramHalf2"),
+            voltage=_optional_float(row, "rlnVoltage"),
+            spherical_aberration=_optional_float(row, "rlnSphericalAberration"),
+            amplitude_contrast=_optional_float(row, "rlnAmplitudeContrast"),
+            optics_group_name=row.get("rlnOpticsGroupName"),
+        )
+        tomograms[tomo.name] = tomo
+    return tomograms
+
+
+def read_relion5_tomogram_centers(path: str) -> dict[str, np.ndarray]:
+    """{rlnTomoName: centre (x, y, z) in Angstrom} for the tomograms of a ``tomograms.star`` with sizes."""
+    return {name: t.center for name, t in read_relion_tomograms(path).items() if t.center is not None}
+
+
+# ------------------------------------------------------------------------------------------------
+# coordinates and orientations
+# ------------------------------------------------------------------------------------------------
+
+
+def _columns(df: Any, names: tuple[str, ...], path: str, default: float | None = 0.0) -> np.ndarray:
+    import pandas as pd
+
+    out = np.zeros((len(df), len(names)))
+    for k, name in enumerate(names):
+        if name not in df.columns:
+            if default is None:
+                raise CorruptFileError(f"{path}: STAR particles lack column {name}.")
+            out[:, k] = default
+            continue
+        values = pd.to_numeric(df[name], errors="coerce").to_numpy(dtype=np.float64)
+        if np.isnan(values).any():
+            row = int(np.flatnonzero(np.isnan(values))[0]) + 1
+            raise CorruptFileError(f"{path}: particle {row}: {name} is not a number.")
+        out[:, k] = values
+    return out
+
+
+def _per_particle(df: Any, values: Any) -> np.ndarray | None:
+    """A per-particle (N, 3) centre array from one centre or a {tomo name: centre} dict (None if missing)."""
+    if values is None:
+        return None
+    if isinstance(values, dict):
+        if "rlnTomoName" not in df.columns:
+            return (
+                np.asarray(next(iter(values.values())), dtype=np.float64)[None].repeat(len(df), 0)
+                if len(values) == 1
+                else None
+            )
+        rows = [values.get(str(n)) for n in df["rlnTomoName"]]
+        if any(r is None for r in rows):
+            return None
+        return np.asarray(rows, dtype=np.float64).reshape(-1, 3)
+    return np.broadcast_to(np.asarray(values, dtype=np.float64).reshape(1, 3), (len(df), 3)).copy()
+
+
+def particle_pixel_sizes(
+    df: Any,
+    optics: Any = None,
+    tilt_series_pixel_size: float | None = None,
+    tomograms: dict[str, RelionTomogram] | None = None,
+) -> np.ndarray | None:
+    """Per-particle tilt-series pixel size: the given one, else optics (by group), else tomograms.star."""
+    import pandas as pd
+
+    n = len(df)
+    if tilt_series_pixel_size is not None:
+        return np.full(n, float(tilt_series_pixel_size))
+    if optics is not None and "rlnTomoTiltSeriesPixelSize" in optics.columns and len(optics):
+        sizes = pd.to_numeric(optics["rlnTomoTiltSeriesPixelSize"], errors="coerce").to_numpy(
+            dtype=np.float64
+        )
+        if len(optics) == 1 and np.isfinite(sizes[0]):
+            return np.full(n, sizes[0])
+        for key in ("rlnOpticsGroup", "rlnOpticsGroupName"):
+            if key in optics.columns and key in df.columns:
+                table = dict(zip(optics[key].astype(str), sizes))
+                found = np.array([table.get(str(v), np.nan) for v in df[key]], dtype=np.float64)
+                if np.all(np.isfinite(found)):
+                    return found
+    if tomograms and "rlnTomoName" in df.columns:
+        found = np.array(
+            [
+                getattr(tomograms.get(str(t)), "tilt_series_pixel_size", None) or np.nan
+                for t in df["rlnTomoName"]
+            ],
+            dtype=np.float64,
+        )
+        if np.all(np.isfinite(found)):
+            return found
+    return None
+
+
+def relion_coordinates_to_angstrom(
+    particles: Any,
+    *,
+    centers: Any = None,
+    optics: Any = None,
+    tilt_series_pixel_size: float | None = None,
+    voxel_size: float | None = None,
+    tomograms: dict[str, RelionTomogram] | None = None,
+    relion_version: str | None = "auto",
+    source: str = "STAR file",
+) -> tuple[np.ndarray, str]:
+    """Particle positions (N, 3) in Angstrom, corner origin, and the rule used (``centered``,
+    ``pixel_size`` or ``voxel_size``). ``centers`` is one centre or {rlnTomoName: centre} (Angstrom);
+    tomograms.star entries also provide centres and pixel sizes."""
+    version = (relion_version or "auto").lower()
+    if version not in RELION_VERSIONS:
+        raise InvalidDataError(
+            f"relion_version must be one of {', '.join(RELION_VERSIONS)}, got {relion_version!r}."
+        )
+    has_centered = all(c in particles.columns for c in CENTERED_COLUMNS)
+    has_pixels = all(c in particles.columns for c in COORDINATE_COLUMNS)
+    if not has_centered and not has_pixels:
+        raise CorruptFileError(
+            f"{source}: STAR particles have no coordinate columns: need rlnCoordinateX/Y/Z (pixels) or "
+            f"rlnCenteredCoordinateX/Y/ZAngst (RELION 5). Found: {', '.join(map(str, particles.columns))}."
+        )
+    if version != "relion4" and has_centered:
+        per = _per_particle(particles, centers)
+        if per is None and tomograms:
+            known = {name: t.center for name, t in tomograms.items() if t.center is not None}
+            per = _per_particle(particles, known or None)
+        if per is not None:
+            return _columns(particles, CENTERED_COLUMNS, source) + per, "centered"
+        if version == "relion5" or not has_pixels:
+            raise RelionTomogramCenterError(
+                f"{source}: centred RELION 5 coordinates need each tomogram's centre: give a tomograms.star "
+                "(--tomograms-star, with rlnTomoSize* and rlnTomoTiltSeriesPixelSize) or import the tomogram "
+                "into the run first."
+            )
+    if version == "relion5":
+        raise RelionTomogramCenterError(
+            f"{source}: relion5 requested but the file has no rlnCenteredCoordinate*Angst columns."
+        )
+    if not has_pixels:
+        raise RelionPixelSizeError(
+            f"{source}: relion4 requested but the file has no rlnCoordinateX/Y/Z columns."
+        )
+    pixels = _columns(particles, COORDINATE_COLUMNS, source)
+    sizes = particle_pixel_sizes(particles, optics, tilt_series_pixel_size, tomograms)
+    if sizes is not None:
+        return pixels * sizes[:, None], "pixel_size"
+    if voxel_size is not None:
+        _log.warning(
+            f"{source}: no tilt-series pixel size known; rlnCoordinate* are taken as tomogram pixels "
+            f"of {float(voxel_size):g} Angstrom (legacy)."
+        )
+        return pixels * float(voxel_size), "voxel_size"
+    raise RelionPixelSizeError(
+        f"{source}: rlnCoordinate* are pixels but no pixel size is known: give the tilt-series pixel size "
+        "(--tilt-series-pixel-size), a data_optics block with rlnTomoTiltSeriesPixelSize, a tomograms.star, "
+        "or the tomogram voxel size (--voxel-size)."
+    )
+
+
+def relion_angles_to_matrix(angles: Any) -> np.ndarray:
+    """RELION's passive ZYZ rotation(s): ``Rotation.from_euler("ZYZ", angles, degrees=True).inv()``."""
+    return rotations_from_euler(angles, "ZYZ", invert=True)
+
+
+def matrix_to_relion_angles(matrices: Any) -> np.ndarray:
+    """(N, 3) rlnAngleRot/Tilt/Psi of rotations: ``Rotation.from_matrix(R).inv().as_euler("ZYZ")``."""
+    return euler_from_rotations(matrices, "ZYZ", invert=True)
+
+
+def relion_particles_to_picks(particles: Any, positions: np.ndarray, source: str = "STAR file") -> PickArrays:
+    """Copick arrays of a particles table, given its positions from ``relion_coordinates_to_angstrom``."""
+    r_sub = relion_angles_to_matrix(_columns(particles, SUBTOMO_COLUMNS, source))
+    r_ang = relion_angles_to_matrix(_columns(particles, ANGLE_COLUMNS, source))
+    origins = _columns(particles, ORIGIN_COLUMNS, source)
+    n = len(particles)
+    locations = positions - np.einsum("nij,nj->ni", r_sub, origins)
+    transforms = np.broadcast_to(np.eye(4), (n, 4, 4)).copy()
+    transforms[:, :3, :3] = np.einsum("nij,njk->nik", r_sub, r_ang)
+    ids = None
+    if "rlnHelicalTubeID" in particles.columns:
+        ids = _columns(particles, ("rlnHelicalTubeID",), source)[:, 0]
+        ids = np.where(ids < 0, 0, ids)
+    picks = PickArrays.build(locations, transforms, ids, None)
+    if ids is not None and n:
+        track = (
+            _columns(particles, ("rlnHelicalTrackLengthAngst",), source)[:, 0]
+            if "rlnHelicalTrackLengthAngst" in particles.columns
+            else np.arange(n, dtype=np.float64)
+        )
+        order = np.lexsort((track, picks.instance_ids))  # filament rows ordered along each filament
+        picks = PickArrays(
+            picks.positions[order], picks.transforms[order], picks.instance_ids[order], picks.scores[order]
+        )
+    return picks
+
+
+# ------------------------------------------------------------------------------------------------
+# writing
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class StarExportOptions:
+    """What a RELION export knows per run: pixel size, voxel size (legacy), tomogram centre, optics group."""
+
+    pixel_size: float | None = None
+    voxel_size: float | None = None
+    center: np.ndarray | None = None
+    optics_group: int | None = None
+
+
+def _track_lengths(positions: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    out = np.zeros(len(positions))
+    for tube in np.unique(ids):
+        idx = np.flatnonzero(ids == tube)
+        steps = np.linalg.norm(np.diff(positions[idx], axis=0), axis=1)
+        out[idx] = np.concatenate([[0.0], np.cumsum(steps)])
+    return out
+
+
+def half_set_subsets(ids: np.ndarray) -> np.ndarray:
+    """rlnRandomSubset 1/2 per particle, whole filaments kept together, particle counts balanced."""
+    tubes, counts = np.unique(ids, return_counts=True)
+    totals = [0, 0]
+    subset_of: dict[int, int] = {}
+    for k in sorted(range(len(tubes)), key=lambda k: (-counts[k], tubes[k])):
+        half = 0 if totals[0] <= totals[1] else 1
+        subset_of[int(tubes[k])] = half + 1
+        totals[half] += int(counts[k])
+    return np.array([subset_of[int(i)] for i in ids], dtype=np.int64)
+
+
+def picks_to_relion_particles(
+    picks: PickArrays,
+    run_name: str,
+    options: StarExportOptions,
+    filament: bool = False,
+    filament_angles: str = "frame",
+    half_sets: str | None = None,
+    source: str = "",
+) -> Any:
+    """The particles table of one run's picks (columns in the order copick 1.31 writes them)."""
+    import pandas as pd
+
+    n = len(picks)
+    points = picks.full_positions()
+    rotations = picks.transforms[:, :3, :3]
+    data: dict[str, Any] = {"rlnTomoName": [run_name] * n}
+    if options.pixel_size is not None:
+        pix = points / float(options.pixel_size)
+    elif options.center is None and options.voxel_size is not None:
+        _log.warning(
+            f"{source or run_name}: no tilt-series pixel size; rlnCoordinate* written in tomogram pixels "
+            f"of {float(options.voxel_size):g} Angstrom (legacy)."
+        )
+        pix = points / float(options.voxel_size)
+    else:
+        pix = None
+    if pix is not None:
+        for k, column in enumerate(COORDINATE_COLUMNS):
+            data[column] = pix[:, k]
+    if filament:
+        ids = picks.instance_ids
+        if n and ids.min() < 1:
+            raise InvalidDataError(
+                f"{source or run_name}: filament columns need instance ids >= 1 "
+                "(rlnHelicalTubeID); some points have 0."
+            )
+    if filament and filament_angles == "frame":
+        fixed = relion_angles_to_matrix(np.array([[0.0, 90.0, 0.0]]))[0]
+        subtomo = np.einsum("nij,jk->nik", rotations, fixed.T)
+        sub_angles = matrix_to_relion_angles(subtomo)
+        angles = np.tile([0.0, 90.0, 0.0], (n, 1))
+    else:
+        sub_angles = None
+        angles = matrix_to_relion_angles(rotations) if n else np.zeros((0, 3))
+    for k, column in enumerate(ANGLE_COLUMNS):
+        data[column] = angles[:, k]
+    if options.center is not None:
+        centered = points - np.asarray(options.center, dtype=np.float64).reshape(1, 3)
+        for k, column in enumerate(CENTERED_COLUMNS):
+            data[column] = centered[:, k]
+    if options.optics_group is not None:
+        data["rlnOpticsGroup"] = [int(options.optics_group)] * n
+    if filament:
+        data["rlnHelicalTubeID"] = picks.instance_ids.astype(np.int64)
+        data["rlnHelicalTrackLengthAngst"] = _track_lengths(points, picks.instance_ids)
+        data["rlnAnglePsiFlipRatio"] = [0.5] * n
+        if sub_angles is not None:
+            for k, column in enumerate(SUBTOMO_COLUMNS):
+                data[column] = sub_angles[:, k]
+            data["rlnAngleTiltPrior"] = [90.0] * n
+            data["rlnAnglePsiPrior"] = angles[:, 2]
+        if half_sets == "filament":
+            data["rlnRandomSubset"] = half_set_subsets(picks.instance_ids)
+    return pd.DataFrame(data)
+
+
+def optics_table(groups: list[tuple[int, str, float, RelionTomogram | None]]) -> Any:
+    """The data_optics table: (group, name, pixel size, tomograms.star entry for voltage/Cs/contrast)."""
+    import pandas as pd
+
+    rows = []
+    for group, name, pixel, tomo in groups:
+        row: dict[str, Any] = {
+            "rlnOpticsGroup": group,
+            "rlnOpticsGroupName": name,
+            "rlnTomoTiltSeriesPixelSize": float(pixel),
+        }
+        if tomo is not None:
+            for key, value in (
+                ("rlnVoltage", tomo.voltage),
+                ("rlnSphericalAberration", tomo.spherical_aberration),
+                ("rlnAmplitudeContrast", tomo.amplitude_contrast),
+            ):
+                if value is not None:
+                    row[key] = value
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def write_star_particles(path: str, particles: Any, optics: Any = None, overwrite: bool = True) -> str:
+    """Write ``data_optics`` (when given) and ``data_particles`` blocks; returns the path."""
+    import starfile
+
+    if not overwrite and os.path.exists(path):
+        raise FileExistsError(f"{path}: output file exists.")
+    ensure_parent(path)
+    blocks = {"optics": optics, "particles": particles} if optics is not None else {"particles": particles}
+    starfile.write(blocks, path, overwrite=True)
+    return path
+
+
+def write_star_import_index(path: str, entries: dict[str, str]) -> str:
+    """Write a ``data_coordinate_files`` index ({rlnTomoName: rlnTomoImportParticleFile})."""
+    import pandas as pd
+    import starfile
+
+    ensure_parent(path)
+    table = pd.DataFrame({"rlnTomoName": list(entries), "rlnTomoImportParticleFile": list(entries.values())})
+    starfile.write({"coordinate_files": table}, path, overwrite=True)
+    return path
+
+
+# ------------------------------------------------------------------------------------------------
+# tomogram centres from a copick project
+# ------------------------------------------------------------------------------------------------
+
+
+def tomogram_center_from_run(
+    run: Any, voxel_spacing: float | None = None, tomo_type: str | None = None
+) -> Any:
+    """Centre (x, y, z, Angstrom) of a run's tomogram: ``shape / 2 * voxel size`` of its level 0.
+
+    The tomogram at ``voxel_spacing`` when it has one, else at the smallest voxel spacing that has
+    one (of ``tomo_type`` when given); None when the run has no readable tomogram.
+    """
+    from copick.errors import CopickError
+    from copick.formats import ome
+
+    spacings = sorted(run.voxel_spacings, key=lambda vs: vs.voxel_size)
+    if voxel_spacing is not None:
+        spacings.sort(key=lambda vs: not np.isclose(vs.voxel_size, float(voxel_spacing)))
+    for vs in spacings:
+        tomograms = vs.get_tomograms(tomo_type) if tomo_type else vs.tomograms
+        for tomogram in tomograms:
+            try:
+                shape = ome.open_level(tomogram.zarr(), "0").shape
+            except (CopickError, KeyError, ValueError, OSError):
+                continue
+            z, y, x = shape[-3:]
+            return np.array([x, y, z], dtype=np.float64) / 2.0 * vs.voxel_size
+    return None
+
+
+def get_tomogram_centers_from_copick(
+    root: Any, run_names: Any = None, voxel_spacing: float | None = None, tomo_type: str | None = None
+) -> dict[str, np.ndarray]:
+    """{run name: tomogram centre in Angstrom} for the runs (all by default) that have a tomogram."""
+    if isinstance(run_names, str):
+        run_names = [run_names]
+    runs = (
+        root.runs if run_names is None else [r for r in (root.get_run(n) for n in run_names) if r is not None]
+    )
+    centers = {}
+    for run in runs:
+        center = tomogram_center_from_run(run, voxel_spacing, tomo_type)
+        if center is not None:
+            centers[run.name] = center
+    return centers

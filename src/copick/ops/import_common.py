@@ -1,0 +1,233 @@
+"""Shared machinery of the imports: reports, targets made on demand (removed on failure), batch runs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from copick.errors import MissingEntityError, UnknownObjectError
+
+_log = logging.getLogger("copick.ops.importers")
+DEFAULT_CHUNKS = (256, 256, 256)
+
+
+MissingTargetError = MissingEntityError  # the name this module used first
+
+
+# ------------------------------------------------------------------------------------------------
+# reports
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ImportReport:
+    """What an import did: items imported, files skipped (with reasons), errors, particles dropped."""
+
+    total: int = 0
+    processed: int = 0
+    skipped: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    skipped_particles: int = 0
+    items: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def as_results(self) -> dict[str, dict[str, Any]]:
+        """The report in ``report_results`` form (one pseudo-run holding every count)."""
+        return {"import": {"processed": self.processed, "errors": list(self.errors)}}
+
+    def log_summary(self, logger: logging.Logger | None = None, what: str = "items") -> None:
+        """Log the outcome (as ``report_results`` does) and tell a running command about failures."""
+        from copick.ops.run import note_failures
+
+        log = logger or _log
+        if self.skipped:
+            log.warning(f"Skipped {len(self.skipped)} file(s):")
+            for reason in self.skipped:
+                log.warning(f"  - {reason}")
+        if self.skipped_particles:
+            log.warning(
+                f"Skipped {self.skipped_particles} particle(s) whose tomogram has no run (see above)."
+            )
+        if self.errors:
+            log.error(f"Failed to process {len(self.errors)} items:")
+            for error in self.errors:
+                log.error(f"  - {error}")
+            if self.processed:
+                log.info(f"Successfully processed {self.processed} out of {self.total} {what}")
+            note_failures(len(self.errors), self.errors[0], total=max(self.total, len(self.errors)))
+        else:
+            log.info(f"Successfully processed all {self.processed} {what}")
+
+
+class PicksImportResult(dict):
+    """{run name: picks} of a multi-tomogram import, with the particles that could not be placed.
+
+    ``skipped_particles`` counts particles whose tomogram index (or name) maps to no run;
+    ``unmapped`` gives their count per index.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.skipped_particles = 0
+        self.unmapped: dict[Any, int] = {}
+        self.source = ""
+
+
+# ------------------------------------------------------------------------------------------------
+# targets: created on demand, removed again when the write fails
+# ------------------------------------------------------------------------------------------------
+
+
+class Targets:
+    """Gets or creates runs and voxel spacings; ``rollback()`` deletes whatever it created."""
+
+    def __init__(self, root: Any, create: bool, log: bool):
+        self.root, self.create, self.log = root, create, log
+        self.created: list[Any] = []
+
+    def run(self, run: Any) -> Any:
+        if not isinstance(run, str):
+            return run
+        found = self.root.get_run(run)
+        if found is not None:
+            return found
+        if not self.create:
+            raise MissingTargetError(
+                f"Run {run!r} not found in the project (and create=False / --no-create)."
+            )
+        found = self.root.new_run(run, exist_ok=True)
+        self.created.append(found)
+        if self.log:
+            _log.info(f"Created run: {run}")
+        return found
+
+    def voxel_spacing(self, run: Any, voxel_size: float) -> Any:
+        vs = run.get_voxel_spacing(float(voxel_size))
+        if vs is not None:
+            return vs
+        if not self.create:
+            raise MissingTargetError(
+                f"Voxel spacing {float(voxel_size)} not found in run {run.name!r} "
+                "(and create=False / --no-create)."
+            )
+        vs = run.new_voxel_spacing(float(voxel_size), exist_ok=True)
+        self.created.append(vs)
+        if self.log:
+            _log.info(f"Created voxel spacing {float(voxel_size)} in run {run.name}")
+        return vs
+
+    def made(self, entity: Any) -> Any:
+        """Register an entity this import created (deleted on rollback)."""
+        self.created.append(entity)
+        return entity
+
+    def rollback(self) -> None:
+        for entity in reversed(self.created):
+            try:
+                entity.delete()
+            except Exception as err:  # best effort: report, keep cleaning
+                _log.warning(f"Could not remove {entity!r} after a failed import: {err}")
+        self.created.clear()
+
+    def __enter__(self) -> Targets:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is not None:
+            self.rollback()
+
+
+def existing_run(root: Any, run: Any) -> Any:
+    return root.get_run(run) if isinstance(run, str) else run
+
+
+def run_label(run: Any) -> str:
+    return run if isinstance(run, str) else run.name
+
+
+def replace_allowed(exist_ok: bool, overwrite: bool) -> bool:
+    return bool(exist_ok or overwrite)
+
+
+def require_object(root: Any, object_name: str) -> str:
+    from copick.util.escape import sanitize_name
+
+    name = sanitize_name(object_name)
+    if root.get_object(name) is None:
+        raise UnknownObjectError(f"Object name {name} not found in pickable objects.")
+    return name
+
+
+# ------------------------------------------------------------------------------------------------
+# batch runs behind ``copick add``
+# ------------------------------------------------------------------------------------------------
+
+
+def run_jobs(
+    jobs: list[tuple[str, Callable[[], Any]]],
+    report: ImportReport,
+    max_workers: int,
+    show_progress: bool,
+    description: str,
+) -> None:
+    """Run ``(label, job)`` pairs in threads; each result or error lands in ``report``."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    from copick.ops.run import progress
+
+    lock = threading.Lock()
+
+    def record(label: str, call: Callable[[], Any]) -> None:
+        try:
+            value = call()
+        except Exception as err:
+            _log.debug(f"Import of {label} failed", exc_info=True)
+            with lock:
+                report.errors.append(f"{label}: {err}" if label not in str(err) else str(err))
+            return
+        with lock:
+            report.processed += 1
+            report.items[label] = value
+            report.skipped_particles += getattr(value, "skipped_particles", 0)
+
+    with progress(len(jobs), description, show_progress) as advance:
+        if max_workers <= 1 or len(jobs) <= 1:
+            for label, call in jobs:
+                record(label, call)
+                advance(1)
+            return
+        with ThreadPoolExecutor(max_workers=max_workers) as pool:
+            futures = {pool.submit(record, label, call): label for label, call in jobs}
+            for future in as_completed(futures):
+                future.result()
+                advance(1)
+
+
+def plan_paths(
+    path: Any, run: str, run_regex: str, run_name_prefix: str, report: ImportReport, root: Any, create: bool
+) -> dict[str, str]:
+    """{run: file} for PATH (a glob); unmatched names go to ``skipped``, duplicate runs to ``errors``."""
+    from copick.util.path_util import expand_paths, plan_runs_from_paths
+
+    paths = expand_paths(path)
+    if not paths:
+        report.errors.append(f"{path}: no file matches.")
+        return {}
+    plan = plan_runs_from_paths(paths, run, run_regex, run_name_prefix)
+    for skipped_path, reason in plan.skipped:
+        message = f"{skipped_path}: {reason}"
+        (report.errors if "already receives" in reason else report.skipped).append(message)
+    mapping = {}
+    for run_name, file_path in plan.mapping.items():
+        if not create and root.get_run(run_name) is None:
+            report.errors.append(f"{file_path}: run {run_name!r} does not exist (and --no-create).")
+        else:
+            mapping[run_name] = file_path
+    report.total = len(paths)
+    return mapping

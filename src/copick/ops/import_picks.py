@@ -1,0 +1,500 @@
+"""Importing picks: copick CSV, RELION STAR, EM motive lists and Dynamo tables, single- or multi-tomogram.
+
+Files are read and checked completely, and every target run is checked for existing picks, before the
+first pick set is written; runs created for a failed import are removed again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+from copick.errors import CopickError, EntityExistsError, InvalidDataError
+from copick.formats.common import MissingVoxelSizeError, positive_voxel_size
+from copick.formats.picks_json import PickArrays
+from copick.ops.import_common import (
+    ImportReport,
+    MissingTargetError,
+    PicksImportResult,
+    Targets,
+    plan_paths,
+    replace_allowed,
+    require_object,
+    run_jobs,
+)
+
+_log = logging.getLogger("copick.ops.importers")
+
+
+def _check_targets(
+    root: Any,
+    run_names: Sequence[str],
+    object_name: str,
+    user_id: str,
+    session_id: str,
+    create: bool,
+    replace: bool,
+    source: str,
+) -> None:
+    """Every target run may be created (or exists) and holds no such picks unless they may be replaced."""
+    runs = {name: root.get_run(name) for name in run_names}
+    missing = [name for name, run in runs.items() if run is None]
+    if missing and not create:
+        raise MissingTargetError(f"{source}: run(s) {', '.join(missing)} do not exist (and --no-create).")
+    if replace:
+        return
+    for name, run in runs.items():
+        if run is not None and run.get_picks(object_name, user_id, session_id):
+            raise EntityExistsError(
+                f"{source}: picks for {object_name} by user/tool {user_id} already exist in "
+                f"session {session_id} of run {name} (use --overwrite to replace them)."
+            )
+
+
+def _store_picks(
+    root: Any,
+    groups: dict[str, PickArrays],
+    object_name: str,
+    user_id: str,
+    session_id: str,
+    create: bool,
+    log: bool,
+) -> dict[str, Any]:
+    """Write every run's picks; on failure remove the runs and pick sets this call created."""
+    out = {}
+    with Targets(root, create, log) as targets:
+        for run_name, arrays in groups.items():
+            run = targets.run(run_name)
+            found = run.get_picks(object_name, user_id, session_id)
+            picks = (
+                found[0]
+                if found
+                else targets.made(run.new_picks(object_name, session_id, user_id, exist_ok=True))
+            )
+            picks.from_numpy(arrays.positions, arrays.transforms, arrays.instance_ids, arrays.scores)
+            out[run_name] = picks
+            if log:
+                _log.info(f"Imported {len(arrays)} picks of {object_name} into run {run_name}")
+    return out
+
+
+def _tomograms_arg(tomograms: Any) -> dict[str, Any] | None:
+    if tomograms is None or isinstance(tomograms, dict):
+        return tomograms
+    from copick.formats.relion import read_relion_tomograms
+
+    return read_relion_tomograms(str(tomograms))
+
+
+def _star_groups(
+    root: Any,
+    file_path: str,
+    run_filter: str | None,
+    voxel_spacing: float | None,
+    centers: Any,
+    tilt_series_pixel_size: float | None,
+    tomograms: Any,
+    relion_version: str | None,
+) -> tuple[dict[str, PickArrays], int]:
+    """Picks per rlnTomoName (one group ``run_filter`` for single-run imports) and the rows left out."""
+    from copick.formats import relion
+
+    particles, optics = relion.read_star_particles_with_optics(file_path)
+    tomos = _tomograms_arg(tomograms)
+    left_out = 0
+    if run_filter is not None:
+        names = particles["rlnTomoName"].astype(str) if "rlnTomoName" in particles.columns else None
+        if names is not None and names.nunique() > 1:
+            if run_filter not in set(names):
+                raise InvalidDataError(
+                    f"{file_path}: particles of {names.nunique()} tomograms "
+                    f"({', '.join(sorted(set(names))[:5])}...) and none named {run_filter!r}; "
+                    "use 'add picks-relion' to split them by rlnTomoName."
+                )
+            keep = (names == run_filter).to_numpy()
+            left_out = int((~keep).sum())
+            _log.warning(
+                f"{file_path}: importing the {int(keep.sum())} particles of tomogram {run_filter}, "
+                f"leaving out {left_out} of other tomograms."
+            )
+            particles = particles[keep]
+        groups = {run_filter: particles}
+    else:
+        if "rlnTomoName" not in particles.columns:
+            raise InvalidDataError(
+                f"{file_path}: no rlnTomoName column, so particles cannot be assigned to runs."
+            )
+        groups = {str(k): g for k, g in particles.groupby(particles["rlnTomoName"].astype(str), sort=False)}
+    out = {}
+    for name, table in groups.items():
+        center = centers.get(name) if isinstance(centers, dict) else centers
+        from_star = tomos is not None and name in tomos and tomos[name].center is not None
+        if (
+            center is None
+            and not from_star
+            and relion.detect_relion_version(table) == "relion5"
+            and (relion_version != "relion4")
+        ):
+            run = root.get_run(name)
+            center = relion.tomogram_center_from_run(run, voxel_spacing) if run is not None else None
+        positions, rule = relion.relion_coordinates_to_angstrom(
+            table,
+            centers=center,
+            optics=optics,
+            tilt_series_pixel_size=tilt_series_pixel_size,
+            voxel_size=voxel_spacing,
+            tomograms=tomos,
+            relion_version=relion_version,
+            source=file_path,
+        )
+        _log.info(f"{file_path}: tomogram {name}: {len(table)} particles, coordinates by rule '{rule}'.")
+        out[name] = relion.relion_particles_to_picks(table, positions, file_path)
+    return out, left_out
+
+
+def _read_single_run_picks(
+    root: Any,
+    run_name: str,
+    file_path: str,
+    kind: str,
+    voxel_spacing: float | None,
+    tilt_series_pixel_size: Any,
+    tomograms_star: Any,
+    relion_version: str | None,
+    tomogram_center: Any,
+) -> dict[str, PickArrays]:
+    from copick.formats import dynamo, em, picks_csv
+
+    if kind == "csv":
+        return picks_csv.read_picks_csv(file_path)
+    if kind in ("em", "dynamo"):
+        if voxel_spacing is None:
+            raise MissingVoxelSizeError(
+                f"{file_path}: {kind.upper()} coordinates are pixels; give the tomogram "
+                "voxel size (--voxel-size)."
+            )
+        vs = positive_voxel_size(voxel_spacing, file_path)
+        if kind == "em":
+            rows = em.read_em_motivelist_rows(file_path)
+            picks, indices = em.picks_from_rows(rows, vs), rows[4]
+        else:
+            table = dynamo.read_dynamo_table_frame(file_path)
+            picks, indices = dynamo.picks_from_frame(table, vs), table["tomo"].to_numpy()
+        distinct = np.unique(indices)
+        if len(distinct) > 1:
+            _log.warning(
+                f"{file_path}: particles of {len(distinct)} tomograms (indices {distinct.tolist()}) all go "
+                f"to run {run_name}; 'add picks-{kind}' splits them by tomogram."
+            )
+        return {run_name: picks}
+    groups, _ = _star_groups(
+        root,
+        file_path,
+        run_name,
+        voxel_spacing,
+        tomogram_center,
+        tilt_series_pixel_size,
+        tomograms_star,
+        relion_version,
+    )
+    return groups
+
+
+def add_picks_from_file(
+    root: Any,
+    run_name: str,
+    file_path: str,
+    object_name: str,
+    user_id: str,
+    session_id: str,
+    voxel_spacing: float | None = None,
+    file_type: str | None = None,
+    create: bool = True,
+    exist_ok: bool = False,
+    overwrite: bool = False,
+    log: bool = False,
+    tilt_series_pixel_size: float | None = None,
+    tomograms_star: str | None = None,
+    relion_version: str | None = None,
+    tomogram_center: Any = None,
+) -> Any:
+    """Import a picks file (copick CSV, RELION STAR, EM motive list, Dynamo table) into ``run_name``.
+
+    Returns the pick set; a CSV is split by its ``run_name`` column and returns {run name: picks}.
+    EM and Dynamo need ``voxel_spacing`` (pixel coordinates); STAR follows the rules of §6.3.
+    """
+    from copick.formats.common import require_file, resolve_picks_format
+    from copick.util.escape import sanitize_name
+
+    object_name = require_object(root, object_name)
+    user_id, session_id = sanitize_name(user_id), sanitize_name(session_id)
+    kind = resolve_picks_format(file_path, file_type)
+    require_file(file_path, f"{kind.upper()} picks file")
+    groups = _read_single_run_picks(
+        root,
+        run_name,
+        file_path,
+        kind,
+        voxel_spacing,
+        tilt_series_pixel_size,
+        tomograms_star,
+        relion_version,
+        tomogram_center,
+    )
+    replace = replace_allowed(exist_ok, overwrite)
+    _check_targets(root, list(groups), object_name, user_id, session_id, create, replace, file_path)
+    stored = _store_picks(root, groups, object_name, user_id, session_id, create, log)
+    if kind == "csv":
+        if log:
+            _log.info(f"Successfully imported picks from {file_path} to {len(stored)} runs")
+        return stored
+    return stored[run_name]
+
+
+def add_picks(
+    root: Any,
+    run_name: str,
+    path: str,
+    object_name: str,
+    user_id: str,
+    session_id: str,
+    voxel_spacing: float | None,
+    file_type: str | None = None,
+    tomogram_dimensions: Sequence[float] | None = None,
+    create: bool = True,
+    exist_ok: bool = False,
+    overwrite: bool = False,
+    log: bool = False,
+    tilt_series_pixel_size: float | None = None,
+    tomograms_star: str | None = None,
+    relion_version: str | None = None,
+) -> Any:
+    """Legacy form of ``add_picks_from_file``; ``tomogram_dimensions`` (x, y, z pixels) give the centre."""
+    center = None
+    if tomogram_dimensions is not None and voxel_spacing is not None:
+        center = np.asarray(tomogram_dimensions, dtype=np.float64).reshape(3) / 2.0 * float(voxel_spacing)
+    return add_picks_from_file(
+        root,
+        run_name,
+        path,
+        object_name,
+        user_id,
+        session_id,
+        voxel_spacing,
+        file_type,
+        create,
+        exist_ok,
+        overwrite,
+        log,
+        tilt_series_pixel_size,
+        tomograms_star,
+        relion_version,
+        tomogram_center=center,
+    )
+
+
+def add_picks_grouped_from_file(
+    root: Any,
+    file_path: str,
+    object_name: str,
+    user_id: str,
+    session_id: str,
+    voxel_spacing: float | None,
+    index_to_run: dict[Any, str] | None,
+    file_type: str | None = None,
+    tomo_index_row: int = 4,
+    create: bool = True,
+    exist_ok: bool = False,
+    overwrite: bool = False,
+    log: bool = False,
+    tomogram_centers: dict[str, Any] | None = None,
+    relion_version: str | None = None,
+    tilt_series_pixel_size: float | None = None,
+    tomograms: Any = None,
+) -> PicksImportResult:
+    """Import a multi-tomogram file (EM motive list, Dynamo table, RELION STAR) into one run per tomogram.
+
+    EM/Dynamo particles are grouped by tomogram index and placed with ``index_to_run``; STAR
+    particles by ``rlnTomoName`` (renamed through ``index_to_run`` when given). Particles whose
+    tomogram has no run are not imported and are counted in the result's ``skipped_particles``.
+    """
+    from copick.formats import dynamo, em, picks_csv
+    from copick.formats.common import require_file, resolve_picks_format
+    from copick.util.escape import sanitize_name
+
+    object_name = require_object(root, object_name)
+    user_id, session_id = sanitize_name(user_id), sanitize_name(session_id)
+    kind = resolve_picks_format(file_path, file_type)
+    require_file(file_path, f"{kind.upper()} picks file")
+    result = PicksImportResult()
+    result.source = file_path
+    if kind == "csv":
+        raw: dict[Any, PickArrays] = dict(picks_csv.read_picks_csv(file_path))
+    elif kind in ("em", "dynamo"):
+        if voxel_spacing is None:
+            raise MissingVoxelSizeError(
+                f"{file_path}: {kind.upper()} coordinates are pixels; give the tomogram "
+                "voxel size (--voxel-size)."
+            )
+        if not index_to_run:
+            raise InvalidDataError(f"{file_path}: an index map (tomogram index -> run name) is needed.")
+        vs = positive_voxel_size(voxel_spacing, file_path)
+        raw = (
+            em.read_em_motivelist_grouped(file_path, vs, tomo_index_row)
+            if kind == "em"
+            else dynamo.read_dynamo_table_grouped(file_path, vs)
+        )
+    else:
+        raw, _ = _star_groups(
+            root,
+            file_path,
+            None,
+            voxel_spacing,
+            tomogram_centers,
+            tilt_series_pixel_size,
+            tomograms,
+            relion_version,
+        )
+    mapping = {(int(k) if kind in ("em", "dynamo") else str(k)): v for k, v in (index_to_run or {}).items()}
+    groups: dict[str, PickArrays] = {}
+    for key, arrays in raw.items():
+        run_name = mapping.get(key) if kind in ("em", "dynamo") else mapping.get(key, key)
+        if run_name is None:
+            result.unmapped[key] = len(arrays)
+            result.skipped_particles += len(arrays)
+            continue
+        groups[run_name] = (
+            arrays
+            if run_name not in groups
+            else PickArrays(
+                *(
+                    np.concatenate([getattr(groups[run_name], f), getattr(arrays, f)])
+                    for f in ("positions", "transforms", "instance_ids", "scores")
+                )
+            )
+        )
+    if result.unmapped:
+        _log.warning(
+            f"{file_path}: {result.skipped_particles} particle(s) of tomogram(s) "
+            f"{', '.join(map(str, sorted(result.unmapped)))} have no run in the index map; not imported."
+        )
+    replace = replace_allowed(exist_ok, overwrite)
+    _check_targets(root, list(groups), object_name, user_id, session_id, create, replace, file_path)
+    result.update(_store_picks(root, groups, object_name, user_id, session_id, create, log))
+    if log:
+        _log.info(
+            f"Imported {sum(len(a) for a in groups.values())} particles from {file_path} "
+            f"into {len(groups)} runs"
+        )
+    return result
+
+
+def add_picks_from_paths(
+    root: Any,
+    path: Any,
+    object_name: str,
+    user_id: str = "copick",
+    session_id: str = "1",
+    voxel_size: float | None = None,
+    file_type: str | None = None,
+    tilt_series_pixel_size: float | None = None,
+    tomograms_star: str | None = None,
+    relion_version: str | None = None,
+    run: str = "",
+    run_regex: str = "(.*)",
+    run_name_prefix: str = "",
+    create: bool = True,
+    overwrite: bool = False,
+    max_workers: int = 4,
+    log: bool = True,
+    show_progress: bool = True,
+) -> ImportReport:
+    """``copick add picks``: import picks files, one per run (a CSV is split by its run_name column)."""
+    from copick.util.path_util import expand_paths
+
+    require_object(root, object_name)
+    report = ImportReport()
+    paths = expand_paths(path)
+    csv_paths = [p for p in paths if _safe_kind(p, file_type) == "csv"]
+    others = [p for p in paths if p not in csv_paths]
+    mapping = plan_paths(others, run, run_regex, run_name_prefix, report, root, create) if others else {}
+    report.total = len(paths)
+    if not paths:
+        report.errors.append(f"{path}: no file matches.")
+    tomos = _tomograms_arg(tomograms_star)
+    ids = (object_name, user_id, session_id, voxel_size)
+    options = dict(create=create, overwrite=overwrite, log=log)
+    star = dict(
+        tilt_series_pixel_size=tilt_series_pixel_size, tomograms_star=tomos, relion_version=relion_version
+    )
+    jobs = [(f, partial(add_picks_from_file, root, "", f, *ids, "csv", **options)) for f in csv_paths]
+    jobs += [
+        (f, partial(add_picks_from_file, root, r, f, *ids, file_type, **options, **star))
+        for r, f in mapping.items()
+    ]
+    run_jobs(jobs, report, max_workers, show_progress, "Processing picks")
+    return report
+
+
+def _safe_kind(path: str, file_type: str | None) -> str | None:
+    from copick.formats.common import resolve_picks_format
+
+    try:
+        return resolve_picks_format(path, file_type)
+    except CopickError:
+        return None
+
+
+def add_picks_grouped_from_paths(
+    root: Any,
+    path: Any,
+    object_name: str,
+    file_type: str,
+    user_id: str = "copick",
+    session_id: str = "1",
+    voxel_size: float | None = None,
+    index_map: str | None = None,
+    tomolist: str | None = None,
+    tomo_index_row: int = 4,
+    tilt_series_pixel_size: float | None = None,
+    tomograms_star: str | None = None,
+    relion_version: str | None = "auto",
+    create: bool = True,
+    overwrite: bool = False,
+    max_workers: int = 4,
+    log: bool = True,
+    show_progress: bool = True,
+) -> ImportReport:
+    """``copick add picks-em|picks-dynamo|picks-relion``: split multi-tomogram files into runs.
+
+    EM needs ``index_map``; Dynamo exactly one of ``index_map``/``tomolist``; STAR groups by
+    ``rlnTomoName``. Everything is checked before the first file is read.
+    """
+    from copick.formats.index_maps import read_dynamo_tomolist, read_index_map
+    from copick.util.path_util import expand_paths
+
+    require_object(root, object_name)
+    if file_type in ("em", "dynamo") and voxel_size is None:
+        raise MissingVoxelSizeError(f"picks-{file_type}: coordinates are pixels; --voxel-size is required.")
+    if file_type == "em" and not index_map:
+        raise InvalidDataError("picks-em: --index-map is required (tomogram index -> run name).")
+    if file_type == "dynamo" and bool(index_map) == bool(tomolist):
+        raise InvalidDataError("picks-dynamo: give exactly one of --index-map and --tomolist.")
+    mapping = read_index_map(index_map) if index_map else read_dynamo_tomolist(tomolist) if tomolist else None
+    tomos = _tomograms_arg(tomograms_star)
+    report = ImportReport()
+    paths = expand_paths(path)
+    report.total = len(paths)
+    if not paths:
+        report.errors.append(f"{path}: no file matches.")
+    options = dict(file_type=file_type, tomo_index_row=tomo_index_row, create=create, overwrite=overwrite)
+    options.update(log=log, relion_version=relion_version, tilt_series_pixel_size=tilt_series_pixel_size)
+    options.update(tomograms=tomos)
+    ids = (object_name, user_id, session_id, voxel_size, mapping)
+    jobs = [(f, partial(add_picks_grouped_from_file, root, f, *ids, **options)) for f in paths]
+    run_jobs(jobs, report, max_workers, show_progress, "Processing picks")
+    return report
