@@ -27,3 +27,17 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/ruff format --check src tests bench
+
+.PHONY: refenv bench bench-smoke
+
+## refenv: build (once, cached in .cache/refenv) the copick 1.31.0 reference environment; print its python
+refenv: $(STAMP)
+	$(PY) bench/refenv.py
+
+## bench: ours vs copick 1.31.0 vs the limit, median of 3 fresh processes (BENCH_ARGS="--only picks_write --repeats 5")
+bench: $(STAMP)
+	$(PY) bench/run.py $(BENCH_ARGS)
+
+## bench-smoke: every workload at tiny sizes, once per implementation (what tests/test_bench_smoke.py runs)
+bench-smoke: $(STAMP)
+	$(PY) bench/run.py --smoke $(BENCH_ARGS)
