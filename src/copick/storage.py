@@ -8,6 +8,7 @@ disks, a single PUT on object stores, so no reader and no crash ever sees half a
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import posixpath
 import tempfile
@@ -242,16 +243,21 @@ class Layer:
 
 def _exchange(a: str, b: str) -> bool:
     """Atomically swap two paths with Linux ``renameat2(RENAME_EXCHANGE)``; False if unavailable."""
-    import ctypes
-    import ctypes.util
-
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):
+    renameat2 = _renameat2()
+    if renameat2 is None:
         return False
     at_fdcwd, rename_exchange = -100, 2
     return renameat2(at_fdcwd, a.encode(), at_fdcwd, b.encode(), rename_exchange) == 0
+
+
+@functools.cache
+def _renameat2() -> Any:
+    import ctypes
+
+    try:
+        return ctypes.CDLL("libc.so.6", use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return None
 
 
 def _is_within(path: str, base: str) -> bool:
