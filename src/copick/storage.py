@@ -84,24 +84,31 @@ class Layer:
 
     # --- reading ---------------------------------------------------------------------------
 
-    def prefetch(self, rel: str) -> None:
-        """On remote filesystems, list the whole subtree ``rel`` in one recursive request, so that the
-        folder listings below it are answered from memory (for ``PREFETCH_TTL_SECONDS``)."""
+    def prefetch(self, rels: list[str]) -> None:
+        """On remote filesystems, list each subtree of ``rels`` in one recursive request (all of them
+        concurrently on async filesystems such as S3), so that folder listings below them are
+        answered from memory for ``PREFETCH_TTL_SECONDS``. Fresh snapshots are not re-listed."""
         if self.is_local:
             return
-        base = self.path(rel)
         with self._lock:
-            current = self._snapshots.get(base)
-            if current is not None and current.fresh():
-                return
-        self.fs.invalidate_cache(base)
-        try:
-            infos = self.fs.find(base, withdirs=True, detail=True)
-        except (FileNotFoundError, NotADirectoryError):
-            infos = {}
-        snapshot = _Snapshot(base, infos)
+            bases = [
+                b
+                for b in dict.fromkeys(self.path(r) for r in rels)
+                if not self._snapshots.get(b, _STALE).fresh()
+            ]
+        if not bases:
+            return
+        for base in bases:
+            self.fs.invalidate_cache(base)
+        if getattr(self.fs, "async_impl", False):
+            from fsspec.asyn import sync
+
+            listings = sync(self.fs.loop, _find_all, self.fs, bases)
+        else:
+            listings = [_find_or_empty(self.fs, base) for base in bases]
+        snapshots = {base: _Snapshot(base, infos) for base, infos in zip(bases, listings)}
         with self._lock:
-            self._snapshots[base] = snapshot
+            self._snapshots.update(snapshots)
 
     def forget_prefetch(self, rel: str = "") -> None:
         """Drop prefetched listings at or below ``rel`` (everything by default)."""
@@ -260,6 +267,26 @@ def _renameat2() -> Any:
         return None
 
 
+def _find_or_empty(fs: Any, base: str) -> dict:
+    try:
+        return fs.find(base, withdirs=True, detail=True)
+    except (FileNotFoundError, NotADirectoryError):
+        return {}
+
+
+async def _find_all(fs: Any, bases: list[str]) -> list[dict]:
+    """Recursive listings of several prefixes at once (a missing prefix lists as empty)."""
+    import asyncio
+
+    async def one(base: str) -> dict:
+        try:
+            return await fs._find(base, withdirs=True, detail=True)
+        except (FileNotFoundError, NotADirectoryError):
+            return {}
+
+    return list(await asyncio.gather(*(one(base) for base in bases)))
+
+
 def _is_within(path: str, base: str) -> bool:
     return path == base or path.startswith(base.rstrip("/") + "/")
 
@@ -289,9 +316,18 @@ class _Snapshot:
     def fresh(self) -> bool:
         return time.monotonic() - self.taken < PREFETCH_TTL_SECONDS
 
+    @classmethod
+    def stale(cls) -> _Snapshot:
+        snapshot = cls("", {})
+        snapshot.taken = float("-inf")
+        return snapshot
+
     def entries(self, path: str) -> list[DirEntry]:
         children = self.tree.get(path.rstrip("/"), {})
         return [DirEntry(name, is_dir) for name, is_dir in children.items() if not name.startswith(".")]
+
+
+_STALE = _Snapshot.stale()
 
 
 def _write_local_atomic(path: str, data: bytes) -> None:
@@ -328,14 +364,15 @@ class ProjectStorage:
             yield self.static, True
         yield self.overlay, False
 
-    def list_dir(self, rel: str, within: str | None = None) -> list[tuple[DirEntry, Layer, bool]]:
+    def list_dir(self, rel: str, within: list[str] | None = None) -> list[tuple[DirEntry, Layer, bool]]:
         """Entries of ``rel`` in every layer, static first, not de-duplicated.
 
-        ``within`` names an enclosing subtree (a run) worth listing in one request on object stores.
+        ``within`` names enclosing subtrees (the run of ``rel``, then runs likely listed next) worth
+        listing in one round of requests on object stores.
         """
         found = []
         for layer, ro in self.layers():
-            if within is not None:
+            if within:
                 layer.prefetch(within)
             found.extend((entry, layer, ro) for entry in layer.list_dir(rel))
         return found

@@ -74,8 +74,18 @@ class CopickRun:
         if items is not None and entity in items:
             items.remove(entity)
 
+    _READ_AHEAD = 16
+
+    def _prefetch_scope(self) -> list[str]:
+        """This run's folder, then the next runs of the root's list: on object stores they are listed
+        together, since loops over ``root.runs`` ask for them next."""
+        runs = self.root._runs or []
+        index = next((i for i, run in enumerate(runs) if run is self), None)
+        following = runs[index + 1 : index + self._READ_AHEAD] if index is not None else []
+        return [self._relpath, *(run._relpath for run in following)]
+
     def _list(self, folder: str) -> list:
-        return self._storage.list_dir(layout.join(self._relpath, folder), within=self._relpath)
+        return self._storage.list_dir(layout.join(self._relpath, folder), within=self._prefetch_scope())
 
     # --- voxel spacings ------------------------------------------------------------------------
 

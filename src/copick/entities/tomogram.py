@@ -117,7 +117,7 @@ class CopickTomogram(VolumeEntity):
     def _query_features(self) -> list[CopickFeatures]:
         found = []
         vs = self.voxel_spacing
-        for entry, _layer, read_only in self._storage.list_dir(vs._relpath, within=vs.run._relpath):
+        for entry, _layer, read_only in self._storage.list_dir(vs._relpath, within=vs.run._prefetch_scope()):
             feature_type = (
                 layout.parse_features_store_name(entry.name, self.tomo_type) if entry.is_dir else None
             )

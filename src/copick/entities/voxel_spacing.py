@@ -54,7 +54,9 @@ class CopickVoxelSpacing:
 
     def _query_tomograms(self) -> list[CopickTomogram]:
         found = []
-        for entry, _layer, read_only in self._storage.list_dir(self._relpath, within=self.run._relpath):
+        for entry, _layer, read_only in self._storage.list_dir(
+            self._relpath, within=self.run._prefetch_scope()
+        ):
             tomo_type = layout.parse_tomogram_store_name(entry.name) if entry.is_dir else None
             if tomo_type is not None:
                 found.append(
