@@ -44,6 +44,37 @@ def points_from_arrays(arrays: PickArrays) -> list[CopickPoint]:
         ]
 
 
+_LAST_ROW = [0.0, 0.0, 0.0, 1.0]
+
+
+def points_from_json(points: list[dict[str, Any]]) -> list[CopickPoint]:
+    """Build point models straight from parsed JSON points, checking what validation would."""
+    point, loc = CopickPoint, CopickLocation
+    models = []
+    for p in points:
+        xyz = p["location"]
+        transform = p.get("transformation_")
+        if transform is not None and (
+            len(transform) != 4 or transform[3] != _LAST_ROW or any(len(r) != 4 for r in transform)
+        ):
+            raise ValueError(f"transformation_ must be 4x4 with last row [0, 0, 0, 1], got {transform!r}")
+        instance_id, score = p.get("instance_id", 0), p.get("score", 1.0)
+        models.append(
+            construct_unchecked(
+                point,
+                {
+                    "location": construct_unchecked(
+                        loc, {"x": float(xyz["x"]), "y": float(xyz["y"]), "z": float(xyz["z"])}
+                    ),
+                    "transformation_": transform,
+                    "instance_id": None if instance_id is None else int(instance_id),
+                    "score": None if score is None else float(score),
+                },
+            )
+        )
+    return models
+
+
 def arrays_from_points(points: list[CopickPoint]) -> PickArrays:
     """Arrays of a list of point models (``None`` fields take their defaults)."""
     if not points:
@@ -95,7 +126,8 @@ class CopickPicks(AnnotationMixin, StoredEntity):
         self.run = run
         self._meta = file
         self.read_only = read_only
-        self._arrays: PickArrays | None = None  # points not yet turned into models
+        # Points not yet turned into models: arrays (after from_numpy) or JSON points (after a read).
+        self._pending: PickArrays | list | None = None
         self._loaded = bool(file.points)
 
     # --- identity ----------------------------------------------------------------------------
@@ -128,14 +160,17 @@ class CopickPicks(AnnotationMixin, StoredEntity):
     @property
     def meta(self) -> CopickPicksFile:
         """The file model; point models are built here on first use."""
-        if self._arrays is not None:
-            self._meta.points = points_from_arrays(self._arrays)
-            self._arrays = None
+        pending = self._pending
+        if isinstance(pending, PickArrays):
+            self._meta.points = points_from_arrays(pending)
+        elif pending is not None:
+            self._meta.points = picks_json.convert_points(pending, self._location, points_from_json)
+        self._pending = None
         return self._meta
 
     @meta.setter
     def meta(self, value: CopickPicksFile) -> None:
-        self._meta, self._arrays, self._loaded = value, None, True
+        self._meta, self._pending, self._loaded = value, None, True
 
     @property
     def points(self) -> list[CopickPoint]:
@@ -144,21 +179,26 @@ class CopickPicks(AnnotationMixin, StoredEntity):
 
     @points.setter
     def points(self, value: list[CopickPoint]) -> None:
-        self._meta.points, self._arrays, self._loaded = value, None, True
+        self._meta.points, self._pending, self._loaded = value, None, True
 
     def _ensure_loaded(self) -> None:
-        if not self._loaded and self._arrays is None and not self._meta.points:
+        if not self._loaded and self._pending is None and not self._meta.points:
             self._read()
 
     def _read(self) -> None:
         data = self._layer.read_bytes(self._relpath)
-        header, arrays = picks_json.decode(data, self._location)
+        header, points = picks_json.decode(data, self._location)
         self._meta = CopickPicksFile.model_construct(**header, points=[])
-        self._arrays, self._loaded = arrays, True
+        self._pending, self._loaded = points, True
 
     def _current_arrays(self) -> PickArrays:
+        """The points as arrays (converting JSON points once, and keeping the result)."""
         self._ensure_loaded()
-        return self._arrays if self._arrays is not None else arrays_from_points(self._meta.points or [])
+        if isinstance(self._pending, list):
+            self._pending = picks_json.arrays_from_json(self._pending, self._location)
+        if self._pending is not None:
+            return self._pending
+        return arrays_from_points(self._meta.points or [])
 
     def load(self) -> CopickPicksFile:
         """Re-read the file (``FileNotFoundError`` if it is gone) and return the file model."""
@@ -171,7 +211,11 @@ class CopickPicks(AnnotationMixin, StoredEntity):
     def store(self) -> None:
         """Write the picks file atomically; read-only picks raise ``PermissionError``."""
         self._require_writable("store")
-        arrays = self._arrays if self._arrays is not None else arrays_from_points(self._meta.points or [])
+        arrays = (
+            self._current_arrays()
+            if self._pending is not None
+            else arrays_from_points(self._meta.points or [])
+        )
         header = {k: getattr(self._meta, k) for k in ("pickable_object_name", "user_id", "session_id")}
         header.update({k: getattr(self._meta, k, d) for k, d in picks_json.HEADER_DEFAULTS.items()})
         self._storage.overlay.write_bytes(self._relpath, picks_json.encode(header, arrays))
@@ -202,7 +246,7 @@ class CopickPicks(AnnotationMixin, StoredEntity):
         """Replace all points with the given arrays and store immediately."""
         self._require_writable("store")
         arrays = PickArrays.build(positions, transforms, instance_ids, scores)
-        self._meta.points, self._arrays, self._loaded = [], arrays, True
+        self._meta.points, self._pending, self._loaded = [], arrays, True
         self.store()
 
     def delete(self) -> None:
@@ -212,7 +256,7 @@ class CopickPicks(AnnotationMixin, StoredEntity):
         self.run._forget("_picks", self)
 
     def __repr__(self) -> str:
-        n = len(self._arrays) if self._arrays is not None else len(self._meta.points or [])
+        n = len(self._pending) if self._pending is not None else len(self._meta.points or [])
         return (
             f"CopickPicks(pickable_object_name={self.pickable_object_name}, user_id={self.user_id}, "
             f"session_id={self.session_id}, len(points)={n}) at {hex(id(self))}"

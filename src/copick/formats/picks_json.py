@@ -7,7 +7,7 @@ The file layout is copick's (FORMAT.md §5): a header plus ``points``, each with
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -109,17 +109,16 @@ def _column(values: Any, n: int, dtype: type, default: float, name: str) -> np.n
     return arr.astype(dtype)
 
 
-def decode(data: bytes, source: str) -> tuple[dict[str, Any], PickArrays]:
-    """Parse a picks file into (header fields, arrays); ``CorruptFileError`` names ``source``."""
+def decode(data: bytes, source: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Parse a picks file into (header fields, the JSON points); ``CorruptFileError`` names ``source``.
+
+    Points stay JSON objects here: ``arrays_from_json`` or a model builder converts them on demand.
+    """
     with bulk_objects():
         try:
             doc = orjson.loads(data)
         except orjson.JSONDecodeError as err:
             raise CorruptFileError(f"{source}: not valid JSON ({err})") from None
-        return _decode_document(doc, source)
-
-
-def _decode_document(doc: Any, source: str) -> tuple[dict[str, Any], PickArrays]:
     if not isinstance(doc, dict):
         raise CorruptFileError(f"{source}: a picks file must hold a JSON object, found {type(doc).__name__}")
     for key in _REQUIRED:
@@ -131,12 +130,30 @@ def _decode_document(doc: Any, source: str) -> tuple[dict[str, Any], PickArrays]
     points = doc.get("points") or []
     if not isinstance(points, list):
         raise CorruptFileError(f"{source}: 'points' must be a list")
+    return header, points
+
+
+def convert_points(points: list[Any], source: str, convert: Callable[[list[Any]], Any]) -> Any:
+    """``convert(points)``; a malformed point becomes a ``CorruptFileError`` naming the file and index."""
     try:
-        arrays = _points_to_arrays(points)
-    except (KeyError, TypeError, ValueError) as err:
-        index = _first_bad_point(points)
+        with bulk_objects():
+            return convert(points)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as err:
+        index = next((i for i, p in enumerate(points) if not _converts(convert, p)), -1)
         raise CorruptFileError(f"{source}: point {index} is malformed ({err!r})") from None
-    return header, arrays
+
+
+def _converts(convert: Callable[[list[Any]], Any], point: Any) -> bool:
+    try:
+        convert([point])
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+        return False
+    return True
+
+
+def arrays_from_json(points: list[dict[str, Any]], source: str) -> PickArrays:
+    """The arrays of JSON points, validated (numbers, 4x4 transforms with last row [0, 0, 0, 1])."""
+    return convert_points(points, source, _points_to_arrays)
 
 
 def _points_to_arrays(points: list[dict[str, Any]]) -> PickArrays:
@@ -149,6 +166,8 @@ def _points_to_arrays(points: list[dict[str, Any]]) -> PickArrays:
     transforms = np.array([p.get("transformation_") or eye for p in points], dtype=float)
     if transforms.shape != (len(points), 4, 4):
         raise ValueError(f"transformation_ must be 4x4 for every point, got {transforms.shape[1:]}")
+    if not np.all(transforms[:, 3, :] == _LAST_ROW):
+        raise ValueError("transformation_'s last row must be [0, 0, 0, 1]")
     ids = np.array([_or(p.get("instance_id"), 0) for p in points], dtype=np.int64)
     scores = np.array([_or(p.get("score"), 1.0) for p in points], dtype=float)
     return PickArrays(positions, transforms, ids, scores)
@@ -159,15 +178,6 @@ _IDENTITY_LIST = np.eye(4).tolist()
 
 def _or(value: Any, default: Any) -> Any:
     return default if value is None else value
-
-
-def _first_bad_point(points: list[Any]) -> int:
-    for i, p in enumerate(points):
-        try:
-            _points_to_arrays([p])
-        except (KeyError, TypeError, ValueError):
-            return i
-    return -1
 
 
 def encode(header: dict[str, Any], arrays: PickArrays) -> bytes:
