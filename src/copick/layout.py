@@ -181,4 +181,4 @@ def object_store_path(object_name: str) -> str:
 
 
 def run_path(run_name: str) -> str:
-    return join(RUNS_DIR, run_name)
+    return f"{RUNS_DIR}/{run_name}"

@@ -85,19 +85,17 @@ class Layer:
     # --- reading ---------------------------------------------------------------------------
 
     def prefetch(self, rels: list[str]) -> None:
-        """On remote filesystems, list each subtree of ``rels`` in one recursive request (all of them
-        concurrently on async filesystems such as S3), so that folder listings below them are
-        answered from memory for ``PREFETCH_TTL_SECONDS``. Fresh snapshots are not re-listed."""
+        """On remote filesystems, make sure subtree ``rels[0]`` is listed in memory; when it is not,
+        list it and the other ``rels`` (read-ahead) each in one recursive request, concurrently on
+        async filesystems such as S3. Listings below them are answered from memory for
+        ``PREFETCH_TTL_SECONDS``."""
         if self.is_local:
             return
+        paths = list(dict.fromkeys(self.path(r) for r in rels))
         with self._lock:
-            bases = [
-                b
-                for b in dict.fromkeys(self.path(r) for r in rels)
-                if not self._snapshots.get(b, _STALE).fresh()
-            ]
-        if not bases:
-            return
+            if not paths or self._snapshots.get(paths[0], _STALE).fresh():
+                return  # the subtree needed now is known: no read-ahead until it is not
+            bases = [b for b in paths if not self._snapshots.get(b, _STALE).fresh()]
         for base in bases:
             self.fs.invalidate_cache(base)
         if getattr(self.fs, "async_impl", False):

@@ -92,14 +92,17 @@ class CopickCLI(click.Group):
 
 def add_core_commands(group: click.Group) -> click.Group:
     """Add copick's own commands to ``group`` and return it."""
+    from copick.cli.add import add
     from copick.cli.browse import browse
     from copick.cli.config import config
+    from copick.cli.export import export
     from copick.cli.info import info
     from copick.cli.manage import cp, mv, rm
     from copick.cli.new import new
     from copick.cli.stats import stats
+    from copick.cli.sync import sync
 
-    for command in (browse, config, cp, info, mv, new, rm, stats):
+    for command in (add, browse, config, cp, export, info, mv, new, rm, stats, sync):
         group.add_command(command)
     return group
 

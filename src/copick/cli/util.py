@@ -64,6 +64,8 @@ def _apply(options: list[Callable[[F], F]], func: F) -> F:
 @_decorator
 def add_config_option(required: bool = False) -> list[Callable[[F], F]]:
     """``-c/--config PATH``: the project config file, falling back to the ``COPICK_CONFIG`` env var."""
+    # click >= 8.3 treats an explicit ``default=None`` as a given value and skips the required check.
+    default = {} if required else {"default": None}
     return [
         click.option(
             "-c",
@@ -72,8 +74,8 @@ def add_config_option(required: bool = False) -> list[Callable[[F], F]]:
             envvar="COPICK_CONFIG",
             show_envvar=True,
             required=required,
-            default=None,
             help="Path to the copick project config file.",
+            **default,
         )
     ]
 

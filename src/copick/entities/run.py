@@ -74,7 +74,7 @@ class CopickRun:
         if items is not None and entity in items:
             items.remove(entity)
 
-    _READ_AHEAD = 16
+    _READ_AHEAD = 32
 
     def _prefetch_scope(self) -> list[str]:
         """This run's folder, then the next runs of the root's list: on object stores they are listed

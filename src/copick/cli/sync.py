@@ -1,0 +1,352 @@
+"""``copick sync picks|meshes|segmentations|tomograms``: copy data from one project into another.
+
+Filters are comma-separated names (empty = all); ``--target-*`` options rename with ``src:dst`` pairs.
+Failed items are listed and make the command exit 1 (``--exit-zero`` keeps copick 1.31's exit 0).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from copick.cli.common import (
+    domain_errors,
+    exit_zero_option,
+    finish,
+    open_root,
+    quiet_option,
+    start,
+    workers_option,
+)
+from copick.cli.util import add_config_option, add_debug_option
+
+F = Callable[..., Any]
+
+# --segmentation-type -> (is_multilabel, is_instance, is_panoptic) filters of the source segmentations.
+_SEGMENTATION_FILTERS: dict[str | None, tuple[bool | None, bool | None, bool | None]] = {
+    None: (None, False, False),
+    "binary": (False, False, False),
+    "multilabel": (True, False, False),
+    "instance": (None, True, False),
+    "panoptic": (None, False, True),
+    "all": (None, None, None),
+}
+
+
+@click.group(short_help="Copy picks, meshes, segmentations or tomograms between projects.")
+def sync() -> None:
+    """Copy picks, meshes, segmentations or tomograms from one copick project into another."""
+
+
+def _apply(func: F, options: list[Callable[[F], F]]) -> F:
+    """Apply ``options`` so that they appear in the listed order in ``--help``."""
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _names(flag: str, help: str) -> Callable[[F], F]:
+    return click.option(flag, type=str, default="", help=help)
+
+
+def _head_options(func: F) -> F:
+    """Source project, target project and run selection (listed first in --help)."""
+    return _apply(
+        func,
+        [
+            add_config_option,
+            click.option(
+                "--source-dataset-ids",
+                type=str,
+                default=None,
+                help="Comma-separated CryoET Data Portal dataset ids to use as the source (instead of -c).",
+            ),
+            click.option(
+                "--target-config",
+                type=click.Path(exists=True, dir_okay=False),
+                required=True,
+                help="Config file of the target project (rewritten when objects are added to it).",
+            ),
+            _names("--source-runs", "Comma-separated source runs to copy (default: all)."),
+            _names("--target-runs", "Comma-separated 'source:target' run renames (default: same names)."),
+        ],
+    )
+
+
+def _tail_options(func: F) -> F:
+    """Overwrite, workers, logging and exit status options (listed last in --help)."""
+    return _apply(
+        func,
+        [
+            click.option(
+                "--exist-ok/--no-exist-ok",
+                default=False,
+                show_default=True,
+                help="Replace existing target items instead of failing.",
+            ),
+            workers_option(4),
+            click.option(
+                "--log/--no-log", default=False, show_default=True, help="Log every item that is copied."
+            ),
+            exit_zero_option,
+            quiet_option,
+            add_debug_option,
+        ],
+    )
+
+
+def _annotation_filters(func: F) -> F:
+    return _apply(
+        func,
+        [
+            _names("--source-objects", "Comma-separated pickable objects to copy (default: all)."),
+            _names("--target-objects", "Comma-separated 'source:target' object renames."),
+            _names("--source-users", "Comma-separated user ids to copy (default: all)."),
+            _names("--target-users", "Comma-separated 'source:target' user id renames."),
+        ],
+    )
+
+
+def _voxel_spacings_option(func: F) -> F:
+    return _names("--voxel-spacings", "Comma-separated voxel spacings to copy (default: all).")(func)
+
+
+def _source_root(config: str | None, source_dataset_ids: str | None) -> Any:
+    """The source project: data-portal datasets when given, else the -c/--config project."""
+    if source_dataset_ids:
+        from copick.ops.open import from_czcdp_datasets
+
+        try:
+            ids = [int(i) for i in source_dataset_ids.split(",") if i.strip()]
+        except ValueError:
+            raise click.BadParameter(
+                f"expected comma-separated integers (e.g. 10000,10001), got {source_dataset_ids!r}.",
+                param_hint="--source-dataset-ids",
+            ) from None
+        return from_czcdp_datasets(ids)
+    return open_root(config)
+
+
+def _finish_sync(logger: Any, report: Any, what: str) -> None:
+    """Warn when nothing matched, then set the exit status from the failures ``report`` holds."""
+    if report.total == 0:
+        logger.warning(f"No {what} matched the filters; nothing was copied.")
+    else:
+        logger.info(f"Copied {report.copied} of {report.total} {what}.")
+    if report.added_objects:
+        logger.info(
+            f"Added {len(report.added_objects)} pickable object(s) to the target config: "
+            f"{', '.join(report.added_objects)}"
+        )
+    finish()
+
+
+def _sync_annotations(kind: str, config: str | None, source_dataset_ids: str | None, **options: Any) -> None:
+    from copick.ops.sync import sync_meshes, sync_picks
+
+    logger = start(__name__, options.pop("debug"))
+    source = _source_root(config, source_dataset_ids)
+    target_config = options.pop("target_config")
+    operation = sync_picks if kind == "picks" else sync_meshes
+    report = operation(source, target_config, target_config_path=target_config, **options)
+    _finish_sync(logger, report, "pick sets" if kind == "picks" else "meshes")
+
+
+@sync.command(short_help="Copy picks into another project.")
+@_head_options
+@_annotation_filters
+@_tail_options
+@domain_errors
+def picks(
+    config: str | None,
+    source_dataset_ids: str | None,
+    target_config: str,
+    source_runs: str,
+    target_runs: str,
+    source_objects: str,
+    target_objects: str,
+    source_users: str,
+    target_users: str,
+    exist_ok: bool,
+    workers: int,
+    log: bool,
+    debug: bool,
+) -> None:
+    """Copy pick sets from the -c project into the --target-config project.
+
+    Missing target runs are created; pickable objects the copies need are added to the target config.
+
+    \b
+    Example:
+      copick sync picks -c source.json --target-config target.json --source-objects ribosome \\
+          --target-users "alice:alice-imported"
+    """
+    _sync_annotations(
+        "picks",
+        config,
+        source_dataset_ids,
+        target_config=target_config,
+        source_runs=source_runs,
+        target_runs=target_runs,
+        source_objects=source_objects,
+        target_objects=target_objects,
+        source_users=source_users,
+        target_users=target_users,
+        exist_ok=exist_ok,
+        max_workers=workers,
+        log=log,
+        debug=debug,
+    )
+
+
+@sync.command(short_help="Copy meshes into another project.")
+@_head_options
+@_annotation_filters
+@_tail_options
+@domain_errors
+def meshes(
+    config: str | None,
+    source_dataset_ids: str | None,
+    target_config: str,
+    source_runs: str,
+    target_runs: str,
+    source_objects: str,
+    target_objects: str,
+    source_users: str,
+    target_users: str,
+    exist_ok: bool,
+    workers: int,
+    log: bool,
+    debug: bool,
+) -> None:
+    """Copy meshes from the -c project into the --target-config project.
+
+    Missing target runs are created; pickable objects the copies need are added to the target config.
+    """
+    _sync_annotations(
+        "meshes",
+        config,
+        source_dataset_ids,
+        target_config=target_config,
+        source_runs=source_runs,
+        target_runs=target_runs,
+        source_objects=source_objects,
+        target_objects=target_objects,
+        source_users=source_users,
+        target_users=target_users,
+        exist_ok=exist_ok,
+        max_workers=workers,
+        log=log,
+        debug=debug,
+    )
+
+
+@sync.command(short_help="Copy segmentations into another project.")
+@_head_options
+@_voxel_spacings_option
+@_names("--source-names", "Comma-separated segmentation names to copy (default: all).")
+@_names("--target-names", "Comma-separated 'source:target' segmentation name renames.")
+@_names("--source-users", "Comma-separated user ids to copy (default: all).")
+@_names("--target-users", "Comma-separated 'source:target' user id renames.")
+@click.option(
+    "--segmentation-type",
+    type=click.Choice(["binary", "multilabel", "instance", "panoptic", "all"], case_sensitive=False),
+    default=None,
+    help="Only this kind of segmentation (default: binary and multilabel).",
+)
+@_tail_options
+@domain_errors
+def segmentations(
+    config: str | None,
+    source_dataset_ids: str | None,
+    target_config: str,
+    source_runs: str,
+    target_runs: str,
+    voxel_spacings: str,
+    source_names: str,
+    target_names: str,
+    source_users: str,
+    target_users: str,
+    segmentation_type: str | None,
+    exist_ok: bool,
+    workers: int,
+    log: bool,
+    debug: bool,
+) -> None:
+    """Copy segmentations (every pyramid level) from the -c project into the --target-config project.
+
+    Missing target runs and voxel spacings are created; objects of binary segmentations are added to
+    the target config.
+    """
+    from copick.ops.sync import sync_segmentations
+
+    logger = start(__name__, debug)
+    multilabel, instance, panoptic = _SEGMENTATION_FILTERS[
+        segmentation_type.lower() if segmentation_type else None
+    ]
+    source = _source_root(config, source_dataset_ids)
+    report = sync_segmentations(
+        source,
+        target_config,
+        source_runs=source_runs,
+        target_runs=target_runs,
+        voxel_spacings=voxel_spacings,
+        source_names=source_names,
+        target_names=target_names,
+        source_users=source_users,
+        target_users=target_users,
+        exist_ok=exist_ok,
+        max_workers=workers,
+        log=log,
+        is_multilabel=multilabel,
+        is_instance=instance,
+        is_panoptic=panoptic,
+        target_config_path=target_config,
+    )
+    _finish_sync(logger, report, "segmentations")
+
+
+@sync.command(short_help="Copy tomograms into another project.")
+@_head_options
+@_voxel_spacings_option
+@_names("--source-tomo-types", "Comma-separated tomogram types to copy (default: all).")
+@_names("--target-tomo-types", "Comma-separated 'source:target' tomogram type renames.")
+@_tail_options
+@domain_errors
+def tomograms(
+    config: str | None,
+    source_dataset_ids: str | None,
+    target_config: str,
+    source_runs: str,
+    target_runs: str,
+    voxel_spacings: str,
+    source_tomo_types: str,
+    target_tomo_types: str,
+    exist_ok: bool,
+    workers: int,
+    log: bool,
+    debug: bool,
+) -> None:
+    """Copy tomograms (every pyramid level) from the -c project into the --target-config project.
+
+    Missing target runs and voxel spacings are created.
+    """
+    from copick.ops.sync import sync_tomograms
+
+    logger = start(__name__, debug)
+    source = _source_root(config, source_dataset_ids)
+    report = sync_tomograms(
+        source,
+        target_config,
+        source_runs=source_runs,
+        target_runs=target_runs,
+        voxel_spacings=voxel_spacings,
+        source_tomo_types=source_tomo_types,
+        target_tomo_types=target_tomo_types,
+        exist_ok=exist_ok,
+        max_workers=workers,
+        log=log,
+    )
+    _finish_sync(logger, report, "tomograms")
