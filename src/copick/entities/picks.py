@@ -113,8 +113,13 @@ class AnnotationMixin(SessionMixin):
         return storage_of(self.run.root)
 
     def _annotation_relpath(self, folder: str, ext: str) -> str:
-        name = layout.annotation_file_name(self.user_id, self.session_id, self.pickable_object_name, ext)
-        return layout.join(self.run._relpath, folder, name)
+        """The file of this entity, fixed by its identity when first asked (a later ``load()`` of
+        different JSON content never redirects writes to another file)."""
+        cached = self.__dict__.get("_cached_relpath")
+        if cached is None:
+            name = layout.annotation_file_name(self.user_id, self.session_id, self.pickable_object_name, ext)
+            cached = self.__dict__["_cached_relpath"] = f"{self.run._relpath}/{folder}/{name}"
+        return cached
 
 
 class CopickPicks(AnnotationMixin, StoredEntity):
@@ -188,7 +193,7 @@ class CopickPicks(AnnotationMixin, StoredEntity):
     def _read(self) -> None:
         data = self._layer.read_bytes(self._relpath)
         header, points = picks_json.decode(data, self._location)
-        self._meta = CopickPicksFile.model_construct(**header, points=[])
+        self._meta = construct_unchecked(CopickPicksFile, {**header, "points": []})
         self._pending, self._loaded = points, True
 
     def _current_arrays(self) -> PickArrays:

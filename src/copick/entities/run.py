@@ -18,6 +18,7 @@ from copick.metadata import (
     CopickRunMeta,
     CopickSegmentationMeta,
     CopickVoxelSpacingMeta,
+    construct_unchecked,
 )
 from copick.util.escape import sanitize_name
 
@@ -190,15 +191,18 @@ class CopickRun:
             ".json",
             lambda ident, ro: self.picks_class(
                 self,
-                CopickPicksFile.model_construct(
-                    pickable_object_name=ident.object_name,
-                    user_id=ident.user_id,
-                    session_id=ident.session_id,
-                    run_name=None,
-                    voxel_spacing=None,
-                    unit="angstrom",
-                    points=[],
-                    trust_orientation=True,
+                construct_unchecked(
+                    CopickPicksFile,
+                    {
+                        "pickable_object_name": ident.object_name,
+                        "user_id": ident.user_id,
+                        "session_id": ident.session_id,
+                        "run_name": None,
+                        "voxel_spacing": None,
+                        "unit": "angstrom",
+                        "points": [],
+                        "trust_orientation": True,
+                    },
                 ),
                 read_only=ro,
             ),
