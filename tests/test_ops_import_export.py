@@ -221,6 +221,7 @@ def test_segmentation_binary_needs_object_and_nothing_written(tmp_path: Path, ro
 
 def test_panoptic_tiff_import_and_channel_export(tmp_path: Path, root: Any) -> None:
     labels = RNG.integers(0, 3, (2, 5, 6, 7)).astype(np.uint16)
+    labels[1][labels[0] == 0] = 0  # panoptic rule: background voxels carry no instance
     path = tmp_path / "TS_1.tif"
     tifffile.imwrite(str(path), labels, photometric="minisblack")
     report = imp.add_segmentations_from_paths(

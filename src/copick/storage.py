@@ -372,7 +372,9 @@ class ProjectStorage:
         for layer, ro in self.layers():
             if within:
                 layer.prefetch(within)
-            found.extend((entry, layer, ro) for entry in layer.list_dir(rel))
+            # copick 1.31 lists entries in file-name order, static layer first; users rely on it
+            # when they take get_picks(...)[0].
+            found.extend((entry, layer, ro) for entry in sorted(layer.list_dir(rel), key=lambda e: e.name))
         return found
 
     def forget_prefetch(self, rel: str) -> None:

@@ -148,6 +148,8 @@ class CopickSegmentation(SessionMixin, VolumeEntity):
             labels = as_volume(labels, self._location)
         floor = np.uint16 if self.is_instance or self.is_panoptic else np.uint8
         target = ome.choose_segmentation_dtype(labels, floor, dtype)
+        if self.is_panoptic:
+            self._check_panoptic(labels[0], labels[1])
         options: dict[str, Any] = {}
         if self.is_panoptic:
             options = {"channel_axis": True, "metadata": _PANOPTIC_METADATA, "chunks": (1, 256, 256, 256)}
@@ -171,7 +173,31 @@ class CopickSegmentation(SessionMixin, VolumeEntity):
         ome.choose_segmentation_dtype(labels, np.uint8, level.dtype)
         if channel is not None:
             labels = labels[np.newaxis]
+        if self.is_panoptic:
+            index = self._index(x, y, z, None)
+            merged = np.array(level[index])  # both channels of the region, as they will be after the write
+            if channel is None:
+                merged[...] = labels
+            else:
+                merged[_CHANNELS[channel]] = labels[0]
+            self._check_panoptic(merged[0], merged[1])
         self._write_region(labels.astype(level.dtype, copy=False), zarr_group, self._index(x, y, z, channel))
+
+    def _check_panoptic(self, label: np.ndarray, instance: np.ndarray) -> None:
+        """copick 1.31's rules for panoptic data: known object labels; no instance on background."""
+        known = {o.label for o in self.run.root.pickable_objects if o.label is not None}
+        unknown = sorted(int(v) for v in np.unique(label) if v != 0 and int(v) not in known)
+        if unknown:
+            raise InvalidDataError(
+                f"{self._location}: panoptic label channel holds {unknown}, "
+                "which no pickable object has as its label."
+            )
+        stray = int(np.count_nonzero((label == 0) & (instance != 0)))
+        if stray:
+            raise InvalidDataError(
+                f"{self._location}: {stray} background voxels (label 0) carry an instance ID; "
+                "instances belong to an object."
+            )
 
     def delete(self) -> None:
         self._delete_store()
