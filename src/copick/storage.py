@@ -93,9 +93,9 @@ class Layer:
             return
         paths = list(dict.fromkeys(self.path(r) for r in rels))
         with self._lock:
-            if not paths or self._snapshots.get(paths[0], _STALE).fresh():
+            if not paths or self._has_fresh(paths[0]):
                 return  # the subtree needed now is known: no read-ahead until it is not
-            bases = [b for b in paths if not self._snapshots.get(b, _STALE).fresh()]
+            bases = [b for b in paths if not self._has_fresh(b)]
         for base in bases:
             self.fs.invalidate_cache(base)
         if getattr(self.fs, "async_impl", False):
@@ -107,6 +107,10 @@ class Layer:
         snapshots = {base: _Snapshot(base, infos) for base, infos in zip(bases, listings)}
         with self._lock:
             self._snapshots.update(snapshots)
+
+    def _has_fresh(self, base: str) -> bool:
+        snapshot = self._snapshots.get(base)
+        return snapshot is not None and snapshot.fresh()
 
     def forget_prefetch(self, rel: str = "") -> None:
         """Drop prefetched listings at or below ``rel`` (everything by default)."""
@@ -314,18 +318,9 @@ class _Snapshot:
     def fresh(self) -> bool:
         return time.monotonic() - self.taken < PREFETCH_TTL_SECONDS
 
-    @classmethod
-    def stale(cls) -> _Snapshot:
-        snapshot = cls("", {})
-        snapshot.taken = float("-inf")
-        return snapshot
-
     def entries(self, path: str) -> list[DirEntry]:
         children = self.tree.get(path.rstrip("/"), {})
         return [DirEntry(name, is_dir) for name, is_dir in children.items() if not name.startswith(".")]
-
-
-_STALE = _Snapshot.stale()
 
 
 def _write_local_atomic(path: str, data: bytes) -> None:
