@@ -7,11 +7,12 @@ region of one level, touching only the chunks it overlaps.
 Crash safety of ``write_multiscale``: a store counts as complete when it holds ``.zgroup`` and the
 ``.zattrs`` listing its levels. The writer first deletes those two files (an old complete image
 turns "incomplete" before anything of it is removed), then the old levels, then writes every new
-level (each ``.zarray`` before its chunks), and only at the very end ``.zgroup`` and then
-``.zattrs``. Each file is replaced atomically (temp file + rename locally, one PUT on object
-stores), so a writer killed at any moment leaves either the previous complete image, an
-incomplete store, or the new complete image. ``open_level`` refuses a store without ``.zgroup``
-(``MissingLevelError``), so an interrupted write is reported, never read back as zeros.
+level (each ``.zarray`` before its chunks), and only at the very end ``.zattrs`` and then
+``.zgroup``, the marker ``open_level`` checks. Each file is replaced atomically (temp file + rename
+locally, one PUT on object stores), so a writer killed at any moment leaves either the previous
+complete image, an incomplete store, or the new complete image. ``open_level`` refuses a store
+without ``.zgroup`` (``MissingLevelError``), so an interrupted write is reported, never read back
+as zeros.
 """
 
 from __future__ import annotations
@@ -442,7 +443,7 @@ def _clear_store(store: Any) -> None:
         invalidate()
 
     async def clear() -> None:
-        for marker in (".zattrs", ".zgroup", "zarr.json"):
+        for marker in (".zgroup", ".zattrs", "zarr.json"):
             await store.delete(marker)
         names = [name async for name in store.list_dir("")]
         for name in names:
@@ -499,8 +500,9 @@ def write_multiscale(
         del arr, level
     if not shapes:
         raise ValueError("write_multiscale needs at least one level")
-    _put(store, ".zgroup", zarr2_json({"zarr_format": 2}))
+    # .zgroup is the completion marker that open_level checks: it goes last.
     _put(store, ".zattrs", zarr2_json(multiscale_attrs(voxel_size, len(shapes), channel_axis, metadata)))
+    _put(store, ".zgroup", zarr2_json({"zarr_format": 2}))
     return shapes
 
 
