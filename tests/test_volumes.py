@@ -206,3 +206,18 @@ def test_non_particle_object_cannot_get_a_map(config):
         root = copick.from_file(config)
     with pytest.raises(ValueError, match="not a particle"):
         root.get_object("membrane").from_numpy(np.ones((2, 2, 2)), 10.0)
+
+
+def test_repeated_region_reads_stay_correct_when_another_process_rewrites_the_tomogram(vs, config):
+    data = np.random.default_rng(3).normal(size=(40, 300, 290)).astype(np.float32)
+    vs.new_tomogram("wbp").from_numpy(data, levels=1)
+    reader = copick.from_file(config).get_run("TS_1").get_voxel_spacing(10.0).get_tomograms("wbp")[0]
+    region = {"x": slice(250, 270), "y": slice(240, 270), "z": slice(5, 25)}  # spans 4 chunks
+    for _ in range(2):  # the second read is served from decoded chunks
+        np.testing.assert_array_equal(reader.numpy(**region), data[5:25, 240:270, 250:270])
+    child = "import sys, numpy as np, copick\n" + (
+        "t = copick.from_file(sys.argv[1]).get_run('TS_1').get_voxel_spacing(10.0).get_tomograms('wbp')[0]\n"
+        "t.from_numpy(np.full((40, 300, 290), 7.0, dtype=np.float32), levels=1)\n"
+    )
+    subprocess.run([sys.executable, "-c", child, config], check=True)
+    assert np.all(reader.numpy(**region) == 7.0)

@@ -600,6 +600,13 @@ def read_region(store: Any, level: str | int = "0", slices: Any = None) -> np.nd
     arr = open_level(store, level)
     sel, shape = region_selection(arr.shape, slices)
     check_fits_in_memory(shape, arr.dtype, f"{_where(store)}/{level}")
+    layer = getattr(store, "layer", None)
+    if layer is not None and layer.is_local:
+        from copick.formats.chunk_cache import read_region_cached
+
+        cached = read_region_cached(arr, os.path.join(store.path, str(level)), sel, shape)
+        if cached is not None:
+            return cached
     return np.asarray(arr[sel])
 
 
