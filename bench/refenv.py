@@ -122,6 +122,52 @@ def ensure_refenv(
     return _python_in(env_dir)
 
 
+def ensure_venv(
+    env_dir: Path | str,
+    install_steps: Sequence[Sequence[str]],
+    *,
+    stamp_extra: Mapping[str, str] | None = None,
+    rebuild: bool = False,
+    quiet: bool = True,
+) -> Path:
+    """Build (once) a named cached venv by running ``pip install`` once per step, in order.
+
+    The generic sibling of :func:`ensure_refenv` for other black-box environments (e.g. a
+    plugin installed beside our package): each step is one list of ``pip install`` arguments,
+    so a later step sees what an earlier one installed. The stamp records the steps and
+    ``stamp_extra`` (e.g. a hash of a local project's ``pyproject.toml``); when it matches,
+    nothing is run. Raises :class:`RefEnvUnavailable` with pip's last lines on failure.
+    """
+    env_dir = Path(env_dir)
+    stamp = {**_stamp_data([" ".join(step) for step in install_steps]), **(stamp_extra or {})}
+    python = _python_in(env_dir)
+
+    def warm() -> bool:
+        return python.exists() and _read_stamp(env_dir) == stamp
+
+    if not rebuild and warm():
+        return python
+    with _lock(env_dir):
+        if not rebuild and warm():
+            return python
+        if env_dir.exists():
+            shutil.rmtree(env_dir)
+        proc = subprocess.run([_base_python(), "-m", "venv", str(env_dir)], capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RefEnvUnavailable(f"cannot create a venv at {env_dir}:\n{_tail(proc.stderr)}")
+        cmd = [str(python), "-m", "pip", "install", "--disable-pip-version-check", *(["-q"] if quiet else [])]
+        for step in install_steps:
+            proc = subprocess.run([*cmd, *step], capture_output=True, text=True, env=clean_env())
+            if proc.returncode != 0:
+                shutil.rmtree(env_dir, ignore_errors=True)
+                raise RefEnvUnavailable(
+                    f"cannot build {env_dir.name} (pip install {' '.join(step)}); "
+                    "is a package registry reachable?\n" + _tail(proc.stdout + "\n" + proc.stderr)
+                )
+        (env_dir / STAMP_NAME).write_text(json.dumps(stamp, indent=2))
+    return python
+
+
 def reference_python(skip_if_unavailable: bool = False) -> str:
     """Path of the reference interpreter, building the env on first use.
 

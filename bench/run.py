@@ -121,6 +121,14 @@ SPECS: tuple[Spec, ...] = (
         {"shape": [256, 512, 512]},
         {"shape": [32, 64, 64]},
     ),
+    Spec("cli_version", "`copick --version`, fresh subprocess (median of n)", {"n": 5}, {"n": 1}),
+    Spec("cli_help", "`copick --help`, fresh subprocess (median of n)", {"n": 5}, {"n": 1}),
+    Spec(
+        "add_tomogram_mrc",
+        "`copick add tomogram` float32 MRC -> 3-level OME-Zarr (limit: mrcfile + zarr)",
+        {"shape": [256, 512, 512]},
+        {"shape": [32, 64, 64]},
+    ),
 )
 SPEC_BY_NAME = {s.name: s for s in SPECS}
 
@@ -349,6 +357,19 @@ def _s3_project(server: S3Server, work: Path, n_runs: int, n_points: int) -> str
     return _config_for(work, "enum-s3", f"s3://{prefix}", server.fs_args())
 
 
+def _mrc_tomogram(shape: Sequence[int]) -> Path:
+    """A float32 MRC of ``_volume(shape)`` with voxel size 10 (written with mrcfile)."""
+
+    def build(d: Path) -> None:
+        import mrcfile
+
+        with mrcfile.new(str(d / "tomogram.mrc"), overwrite=True) as mrc:
+            mrc.set_data(_volume(shape))
+            mrc.voxel_size = 10.0
+
+    return _cached("mrc", {"shape": list(shape)}, build)
+
+
 def prepare(spec: Spec, sizes: dict, work: Path, server: S3Server | None) -> dict:
     """Build the inputs of one workload; return the params handed to its subprocesses."""
     name = spec.name
@@ -397,6 +418,10 @@ def prepare(spec: Spec, sizes: dict, work: Path, server: S3Server | None) -> dic
         return params
     if name == "segmentation_io":
         return {"labels": str(_labels(sizes["shape"]) / "labels.npy")}
+    if name in ("cli_version", "cli_help"):
+        return {"n": sizes["n"]}
+    if name == "add_tomogram_mrc":
+        return {"mrc": str(_mrc_tomogram(sizes["shape"]) / "tomogram.mrc")}
     raise KeyError(name)
 
 

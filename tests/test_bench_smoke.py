@@ -36,6 +36,9 @@ WORKLOADS = (
     "tomogram_read",
     "tomogram_regions",
     "segmentation_io",
+    "cli_version",
+    "cli_help",
+    "add_tomogram_mrc",
 )
 
 #: Workloads whose implementation on our side has not landed yet: only these may report an

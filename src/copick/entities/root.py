@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import warnings
 from typing import Any
 
@@ -34,6 +35,10 @@ class CopickRoot:
     _storage: ProjectStorage | None = None
 
     def __init__(self, config: CopickConfig):
+        if "zarr" in sys.modules:  # code that imported zarr may call it on our stores: make it zarr-2 style
+            from copick.formats.zarr_store import ensure_zarr_v2_default
+
+            ensure_zarr_v2_default()
         self.config = config
         self._runs: list[CopickRun] | None = None
         self._objects: list[CopickObject] | None = None

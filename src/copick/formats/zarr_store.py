@@ -34,6 +34,7 @@ so both copick's and zarr's callers catch it).
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import re
 import threading
@@ -69,7 +70,24 @@ def ensure_zarr_v2_default() -> None:
             import zarr
 
             zarr.config.set({"default_zarr_format": 2})
+            zarr.open = _accept_positional_mode(zarr.open)
             _defaults_set = True
+
+
+def _accept_positional_mode(open_func: Any) -> Any:
+    """``zarr.open(store, "w")`` as zarr 2 allowed (zarr 3 takes ``mode`` by keyword only); plugins
+    such as copick-utils call it that way on the stores copick hands out."""
+    if getattr(open_func, "_copick_compat", False):
+        return open_func
+
+    @functools.wraps(open_func)
+    def open_compat(store: Any = None, *args: Any, **kwargs: Any) -> Any:
+        if args and "mode" not in kwargs:
+            kwargs["mode"], args = args[0], args[1:]
+        return open_func(store, *args, **kwargs)
+
+    open_compat._copick_compat = True  # type: ignore[attr-defined]
+    return open_compat
 
 
 def zarr2_json(obj: Any) -> bytes:
