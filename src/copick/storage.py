@@ -223,6 +223,11 @@ class Layer:
         self.fs.rm(path, recursive=True)
         self.fs.invalidate_cache(path)
 
+    def discard(self, rel: str) -> None:
+        """Delete a file or folder if it is there (one check, not an ``exists`` before ``delete``)."""
+        with contextlib.suppress(FileNotFoundError):
+            self.delete(rel)
+
     def replace_dir(self, new_rel: str, rel: str) -> None:
         """Move the folder ``new_rel`` to ``rel``, replacing what was there (local disks only).
 

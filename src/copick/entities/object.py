@@ -110,9 +110,7 @@ class CopickObject(VolumeEntity):
     def delete(self) -> None:
         """Delete the density map and drop the object from the root's list (not from the config)."""
         self._require_writable("delete")
-        overlay = self._storage.overlay
-        if overlay.exists(self._relpath):
-            overlay.delete(self._relpath)
+        self._storage.overlay.discard(self._relpath)
         self.root._forget_object(self)
 
     def __repr__(self) -> str:

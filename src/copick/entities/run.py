@@ -495,9 +495,7 @@ class CopickRun:
 
     def delete(self) -> None:
         """Delete the run's overlay folder (static data is never touched) and forget it."""
-        overlay = self._storage.overlay
-        if overlay.exists(self._relpath):
-            overlay.delete(self._relpath)
+        self._storage.overlay.discard(self._relpath)
         self._voxel_spacings = self._picks = self._meshes = self._segmentations = None
         self.root._forget_run(self)
 

@@ -110,9 +110,7 @@ class CopickVoxelSpacing:
 
     def delete(self) -> None:
         """Delete the overlay folder of this spacing (static data is never touched)."""
-        overlay = self._storage.overlay
-        if overlay.exists(self._relpath):
-            overlay.delete(self._relpath)
+        self._storage.overlay.discard(self._relpath)
         self._tomograms = None
         self.run._forget("_voxel_spacings", self)
 
