@@ -17,7 +17,9 @@ _ALLOWED = st.characters(
     blacklist_categories=("Cc", "Cs", "Zs", "Zl", "Zp"),
     blacklist_characters='<>:"/\\|?*_\t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85',
 )
-valid_names = st.text(_ALLOWED, min_size=1, max_size=20).filter(lambda s: s.strip("-") == s and s)
+valid_names = st.text(_ALLOWED, min_size=1, max_size=20).filter(
+    lambda s: s.strip("-") == s and s and not s.startswith(".")
+)
 voxel_sizes = (
     st.floats(min_value=0.001, max_value=10000, allow_nan=False)
     .map(lambda v: round(v, 3))
@@ -71,10 +73,12 @@ def test_picks_and_mesh_file_names_round_trip(user, session, obj, ext):
 
 @given(voxel_sizes, valid_names, valid_names, valid_names, st.sampled_from(["binary", "multilabel"]))
 def test_segmentation_store_names_round_trip(voxel, user, session, name, seg_type):
+    if seg_type == "binary" and name.endswith("-multilabel"):  # would list as multilabel (FORMAT.md §2)
+        with pytest.raises(ValueError, match="list as multilabel"):
+            layout.segmentation_store_name(voxel, user, session, name, seg_type)
+        return
     store = layout.segmentation_store_name(voxel, user, session, name, seg_type)
     parsed = layout.parse_segmentation_store_name(store, "Segmentations")
-    if seg_type == "binary" and name.endswith("-multilabel"):
-        return  # ambiguous by design of the format (FORMAT.md §2)
     assert parsed == (float(layout.format_voxel_size(voxel)), user, session, name, seg_type)
 
 
@@ -128,3 +132,71 @@ def test_annotation_parser_never_crashes_on_stray_names(stem):
     parsed = layout.parse_annotation_file_name(stem + ".json", ".json")
     if parsed is not None:
         assert layout.annotation_file_name(*parsed, ".json") == stem + ".json"
+
+
+@given(st.text(max_size=300))
+def test_any_name_is_refused_or_is_exactly_one_listable_file_name(name):
+    """The one check: a name it accepts is one folder name that lists back as itself."""
+    try:
+        layout.check_run_name(name)
+    except ValueError as err:
+        assert "Run name" in str(err) or "bytes long" in str(err)
+        return
+    assert name not in ("", ".", "..") and "/" not in name and "\\" not in name and "\x00" not in name
+    assert not layout.is_hidden(name) and len(name.encode()) <= layout.MAX_NAME_BYTES
+    assert layout.run_path(name).split("/") == [layout.RUNS_DIR, name]
+
+
+@given(st.text(max_size=40), st.text(max_size=40), st.text(max_size=40))
+def test_any_picks_identity_is_refused_or_lists_back_as_itself(user, session, obj):
+    try:
+        name = layout.annotation_file_name(user, session, obj, ".json")
+    except ValueError:
+        return
+    assert "/" not in name and not layout.is_hidden(name)
+    assert layout.parse_annotation_file_name(name, ".json") == (user, session, obj)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "..",
+        ".",
+        "../..",
+        "a/../..",
+        "./..",
+        "TS0/..",
+        "../static/ExperimentRuns/TS_001",
+        "",
+        "a\\b",
+        "a\x00b",
+    ],
+)
+def test_traversal_and_hidden_names_are_refused_with_the_rule(name):
+    with pytest.raises(ValueError, match="Run name"):
+        layout.run_path(name)
+    for build in (
+        lambda: layout.annotation_file_name(name, "1", "ribosome", ".json"),
+        lambda: layout.annotation_file_name("alice", name, "ribosome", ".json"),
+        lambda: layout.annotation_file_name("alice", "1", name, ".json"),
+        lambda: layout.tomogram_store_name(name),
+        lambda: layout.features_store_name("wbp", name),
+        lambda: layout.segmentation_store_name(10, "alice", "1", name, "binary"),
+        lambda: layout.object_store_path(name),
+    ):
+        with pytest.raises(ValueError, match="cannot be used"):
+            build()
+
+
+@pytest.mark.parametrize("size", [0, -1, float("nan"), float("inf"), -float("inf"), 1e-9, 0.0004, "abc"])
+def test_voxel_sizes_must_be_finite_positive_and_survive_three_decimals(size):
+    with pytest.raises(ValueError, match="Voxel size"):
+        layout.voxel_spacing_dirname(size)
+
+
+def test_too_long_names_are_refused_naming_the_limit():
+    with pytest.raises(ValueError, match="255"):
+        layout.run_path("x" * 256)
+    assert layout.run_path("x" * 255).endswith("x" * 255)
+    with pytest.raises(ValueError, match="bytes long"):
+        layout.annotation_file_name("alice", "1", "é" * 125, ".json")

@@ -15,6 +15,10 @@ class InvalidNameError(CopickError, ValueError):
     """A name breaks the naming rule that keeps copick file names parseable."""
 
 
+class UnsafePathError(InvalidNameError):
+    """A path that would leave its layer's root, or name the root itself, for a write or delete."""
+
+
 class ConfigError(CopickError, ValueError):
     """A project configuration cannot be used (unknown type, unreadable root...)."""
 

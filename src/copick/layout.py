@@ -7,7 +7,11 @@ for a name that is not an entity of that kind (stray files never crash a listing
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+import numbers
+import re
+from typing import Any, NamedTuple
+
+from copick.errors import InvalidNameError
 
 RUNS_DIR = "ExperimentRuns"
 OBJECTS_DIR = "Objects"
@@ -39,12 +43,81 @@ def is_hidden(name: str) -> bool:
     return name.startswith(".")
 
 
+# --- the one name check ----------------------------------------------------------------------
+
+MAX_NAME_BYTES = 255  # the longest file name (UTF-8 bytes) of ext4, XFS, APFS, NTFS and S3 key parts
+_UNSAFE = re.compile(r"[/\\\x00-\x1f\x7f]")
+
+
+def check_name(name: Any, what: str, *, no_underscore: bool = False) -> str:
+    """Return ``name`` if it can be exactly one folder or file name inside its parent, and what is
+    written under it lists back under the same identity; else raise ``InvalidNameError`` naming
+    the rule. Every name that reaches a path passes here (creation, lookup, deletion alike)."""
+    if not isinstance(name, str):
+        raise TypeError(f"{what} must be a str, got {type(name).__name__} ({name!r}).")
+    rule = _broken_rule(name, no_underscore)
+    if rule:
+        raise InvalidNameError(f"{what} {_shown(name)} cannot be used in copick file names: {rule}.")
+    return name
+
+
+def _broken_rule(name: str, no_underscore: bool) -> str | None:
+    if not name:
+        return "it is empty"
+    if name.startswith("."):
+        return "it starts with '.', which hides it from listings (and '.'/'..' name other folders)"
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "it is not valid Unicode text (it holds a lone surrogate)"
+    bad = _UNSAFE.search(name)
+    if bad:
+        return f"it contains {bad.group()!r} ('/', '\\' and control characters such as NUL are not allowed)"
+    if no_underscore and "_" in name:
+        return "it contains '_', which separates the fields of copick file names"
+    return None
+
+
+def _shown(name: str) -> str:
+    return repr(name) if len(name) <= 80 else f"{name[:60]!r}... ({len(name)} characters)"
+
+
+def check_file_name(file_name: str, what: str) -> str:
+    """A whole file or folder name built from checked parts must still fit the file system."""
+    size = len(file_name.encode("utf-8"))
+    if size > MAX_NAME_BYTES:
+        raise InvalidNameError(
+            f"{what}: the file name {_shown(file_name)} would be {size} bytes long; file systems allow "
+            f"{MAX_NAME_BYTES}. Use shorter names."
+        )
+    return file_name
+
+
 # --- voxel spacings --------------------------------------------------------------------------
+
+
+def check_voxel_size(voxel_size: Any) -> float:
+    """A voxel size as a float if it is a finite number > 0 that survives the three-decimal folder
+    name; else ``InvalidNameError`` (a ``ValueError``) saying why."""
+    if isinstance(voxel_size, bool) or not isinstance(voxel_size, numbers.Real | str):
+        raise TypeError(f"Voxel size must be a number, got {type(voxel_size).__name__} ({voxel_size!r}).")
+    try:
+        value = float(voxel_size)
+    except ValueError:
+        raise InvalidNameError(f"Voxel size {voxel_size!r} is not a number.") from None
+    if not math.isfinite(value) or value <= 0:
+        raise InvalidNameError(f"Voxel size {voxel_size!r} must be a finite number > 0 (Angstrom).")
+    if float(format(value, ".3f")) <= 0:
+        raise InvalidNameError(
+            f"Voxel size {voxel_size!r} is stored with three decimals as {format(value, '.3f')!r}, "
+            "which is not a size > 0; the smallest voxel size is 0.001."
+        )
+    return value
 
 
 def format_voxel_size(voxel_size: float) -> str:
     """The text copick uses for a voxel size in folder and store names: three decimals."""
-    return format(float(voxel_size), ".3f")
+    return format(check_voxel_size(voxel_size), ".3f")
 
 
 def voxel_spacing_dirname(voxel_size: float) -> str:
@@ -53,10 +126,9 @@ def voxel_spacing_dirname(voxel_size: float) -> str:
 
 def _parse_float(text: str) -> float | None:
     try:
-        value = float(text)
+        return check_voxel_size(text)
     except ValueError:
         return None
-    return value if math.isfinite(value) and value > 0 else None
 
 
 def parse_voxel_spacing_dirname(name: str) -> float | None:
@@ -70,19 +142,40 @@ def parse_voxel_spacing_dirname(name: str) -> float | None:
 
 
 def tomogram_store_name(tomo_type: str) -> str:
-    return f"{tomo_type}{ZARR_SUFFIX}"
+    check_name(tomo_type, "Tomogram type")
+    if tomogram_store_name_is_features(tomo_type):
+        raise InvalidNameError(
+            f"Tomogram type {tomo_type!r} cannot be used: '{tomo_type}{ZARR_SUFFIX}' is the name of a "
+            "feature map store."
+        )
+    return check_file_name(f"{tomo_type}{ZARR_SUFFIX}", f"Tomogram type {tomo_type!r}")
+
+
+def tomogram_store_name_is_features(tomo_type: str) -> bool:
+    return f"{tomo_type}{ZARR_SUFFIX}".endswith(FEATURES_SUFFIX)
 
 
 def parse_tomogram_store_name(name: str) -> str | None:
     """``wbp.zarr`` -> ``wbp``; feature stores (``*_features.zarr``) and other names -> ``None``."""
     if not name.endswith(ZARR_SUFFIX) or name.endswith(FEATURES_SUFFIX):
         return None
-    stem = name[: -len(ZARR_SUFFIX)]
-    return stem or None
+    return _parsed(name[: -len(ZARR_SUFFIX)], tomogram_store_name, name)
+
+
+def _parsed(identity: Any, formatter: Any, expected: Any) -> Any:
+    """``identity`` if formatting it gives back ``expected`` (one rule, both ways), else ``None``."""
+    try:
+        args = identity if isinstance(identity, tuple) else (identity,)
+        return identity if formatter(*args) == expected else None
+    except (ValueError, TypeError):
+        return None
 
 
 def features_store_name(tomo_type: str, feature_type: str) -> str:
-    return f"{tomo_type}_{feature_type}{FEATURES_SUFFIX}"
+    check_name(tomo_type, "Tomogram type")
+    check_name(feature_type, "Feature type")
+    name = f"{tomo_type}_{feature_type}{FEATURES_SUFFIX}"
+    return check_file_name(name, f"Features {feature_type!r} of tomogram type {tomo_type!r}")
 
 
 def parse_features_store_name(name: str, tomo_type: str) -> str | None:
@@ -91,7 +184,7 @@ def parse_features_store_name(name: str, tomo_type: str) -> str | None:
     if not (name.startswith(prefix) and name.endswith(FEATURES_SUFFIX)):
         return None
     middle = name[len(prefix) : -len(FEATURES_SUFFIX)]
-    return middle or None
+    return _parsed(middle, lambda feature: features_store_name(tomo_type, feature), name)
 
 
 # --- picks, meshes, filaments ----------------------------------------------------------------
@@ -107,7 +200,11 @@ class AnnotationId(NamedTuple):
 
 def annotation_file_name(user_id: str, session_id: str, object_name: str, ext: str) -> str:
     """``alice_1_proteasome.json`` for ``ext='.json'``."""
-    return f"{user_id}_{session_id}_{object_name}{ext}"
+    check_name(user_id, "User ID", no_underscore=True)
+    check_name(session_id, "Session ID", no_underscore=True)
+    check_name(object_name, "Object name")
+    name = f"{user_id}_{session_id}_{object_name}{ext}"
+    return check_file_name(name, f"Annotation of {object_name!r} by {user_id!r} (session {session_id!r})")
 
 
 def parse_annotation_file_name(name: str, ext: str) -> AnnotationId | None:
@@ -116,9 +213,9 @@ def parse_annotation_file_name(name: str, ext: str) -> AnnotationId | None:
     if not name.endswith(ext):
         return None
     parts = name[: -len(ext)].split("_", 2)
-    if len(parts) != 3 or not all(parts):
+    if len(parts) != 3:
         return None
-    return AnnotationId(*parts)
+    return _parsed(AnnotationId(*parts), lambda *ident: annotation_file_name(*ident, ext), name)
 
 
 # --- segmentations ---------------------------------------------------------------------------
@@ -145,8 +242,17 @@ def segmentation_type(is_multilabel: bool, is_instance: bool, is_panoptic: bool)
 def segmentation_store_name(
     voxel_size: float, user_id: str, session_id: str, name: str, seg_type: str
 ) -> str:
+    check_name(user_id, "User ID", no_underscore=True)
+    check_name(session_id, "Session ID", no_underscore=True)
+    check_name(name, "Segmentation name")
+    if seg_type == "binary" and name.endswith(MULTILABEL_SUFFIX):
+        raise InvalidNameError(
+            f"Segmentation name {name!r} cannot be used for a binary segmentation: names ending in "
+            f"{MULTILABEL_SUFFIX!r} list as multilabel segmentations."
+        )
     suffix = MULTILABEL_SUFFIX if seg_type == "multilabel" else ""
-    return f"{format_voxel_size(voxel_size)}_{user_id}_{session_id}_{name}{suffix}{ZARR_SUFFIX}"
+    store = f"{format_voxel_size(voxel_size)}_{user_id}_{session_id}_{name}{suffix}{ZARR_SUFFIX}"
+    return check_file_name(store, f"Segmentation {name!r} by {user_id!r} (session {session_id!r})")
 
 
 def parse_segmentation_store_name(name: str, directory: str) -> SegmentationId | None:
@@ -170,15 +276,24 @@ def parse_segmentation_store_name(name: str, directory: str) -> SegmentationId |
             seg_name, seg_type = seg_name[: -len(MULTILABEL_SUFFIX)], "multilabel"
     else:
         return None
-    return SegmentationId(voxel_size, parts[1], parts[2], seg_name, seg_type)
+    ident = SegmentationId(voxel_size, parts[1], parts[2], seg_name, seg_type)
+    # the voxel size may be written with other decimals than ours (``10.0_...``): compare the rest
+    rest = name.split("_", 1)[1]
+    return _parsed(ident, lambda *args: segmentation_store_name(*args).split("_", 1)[1] == rest, True)
 
 
 # --- objects ---------------------------------------------------------------------------------
 
 
 def object_store_path(object_name: str) -> str:
-    return join(OBJECTS_DIR, f"{object_name}{ZARR_SUFFIX}")
+    check_name(object_name, "Object name")
+    return join(OBJECTS_DIR, check_file_name(f"{object_name}{ZARR_SUFFIX}", f"Object {object_name!r}"))
+
+
+def check_run_name(name: Any) -> str:
+    """Run names are free text, but must be one folder name."""
+    return check_file_name(check_name(name, "Run name"), f"Run {name!r}")
 
 
 def run_path(run_name: str) -> str:
-    return f"{RUNS_DIR}/{run_name}"
+    return f"{RUNS_DIR}/{check_run_name(run_name)}"

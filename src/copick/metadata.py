@@ -58,7 +58,9 @@ class PickableObject(BaseModel):
     @field_validator("name")
     @classmethod
     def _name_is_clean(cls, v: str) -> str:
-        return _check_clean(v, "Object name")
+        from copick import layout
+
+        return layout.check_name(_check_clean(v, "Object name"), "Object name")
 
     @field_validator("label")
     @classmethod
@@ -129,6 +131,23 @@ class CopickConfig(BaseModel):
     @classmethod
     def _ids_are_clean(cls, v: str | None, info: Any) -> str | None:
         return _check_clean(v, info.field_name)
+
+    @model_validator(mode="after")
+    def _objects_are_distinct(self) -> CopickConfig:
+        """Two objects of one name or one label would make picks and segmentations ambiguous."""
+        for field in ("name", "label"):
+            seen: dict[Any, str] = {}
+            for obj in self.pickable_objects:
+                value = getattr(obj, field)
+                if value is None:
+                    continue
+                if value in seen:
+                    raise ValueError(
+                        f"pickable_objects: {obj.name!r} has the same {field} ({value!r}) as "
+                        f"{seen[value]!r}; every object needs its own {field}"
+                    )
+                seen[value] = obj.name
+        return self
 
     @classmethod
     def from_file(cls, filename: str) -> CopickConfig:

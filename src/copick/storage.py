@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
-from copick.errors import ConfigError
+from copick.errors import ConfigError, ReadOnlyError, UnsafePathError
 
 # Object stores write a whole object in one request: a plain put is already atomic there.
 _ATOMIC_PUT_PROTOCOLS = {"s3", "s3a", "gs", "gcs", "az", "abfs", "adl", "memory", "http", "https"}
@@ -32,6 +32,9 @@ def _current_umask() -> int:
 
 _FILE_MODE = 0o666 & ~_current_umask()
 
+# Temporary names are ``.<start of the name>.<random>.tmp``: short enough for any valid name.
+TEMP_STEM = 96
+
 # How long a prefetched subtree listing may answer folder listings (object stores only).
 PREFETCH_TTL_SECONDS = 10.0
 
@@ -42,14 +45,16 @@ class DirEntry(NamedTuple):
 
 
 class Layer:
-    """A root folder on one fsspec filesystem."""
+    """A root folder on one fsspec filesystem. Every path stays inside the root; a read-only layer
+    (a project's static layer) refuses every write and delete, whatever the path."""
 
-    def __init__(self, fs: Any, root: str, url: str = ""):
+    def __init__(self, fs: Any, root: str, url: str = "", read_only: bool = False):
         from fsspec.implementations.local import LocalFileSystem
 
         self.fs = fs
         self.root = root.rstrip("/") or "/"
         self.url = url
+        self.read_only = read_only
         self.is_local = isinstance(fs, LocalFileSystem)
         protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
         self.protocol = protocol
@@ -78,9 +83,29 @@ class Layer:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state, _lock=threading.Lock(), _snapshots={})
 
+    @functools.cached_property
+    def place(self) -> tuple:
+        """What the layer points at, however its URL was spelled (``local://``, ``./``, trailing ``/``)."""
+        if self.is_local:
+            return ("file", os.path.realpath(self.root))
+        options = {k: v for k, v in sorted(self.fs.storage_options.items()) if k != "skip_instance_cache"}
+        return (self.protocol, repr(options), posixpath.normpath(self.root))
+
     def path(self, rel: str) -> str:
-        """Absolute path (protocol stripped) of a root-relative path."""
-        return posixpath.join(self.root, rel) if rel else self.root
+        """Absolute path (protocol stripped) of a root-relative path, which must stay inside the root."""
+        if not rel:
+            return self.root
+        if rel.startswith("/") or "\x00" in rel or any(p in ("", ".", "..") for p in rel.split("/")):
+            raise UnsafePathError(f"{self}: path {rel!r} would leave the project root {self.root!r}.")
+        return posixpath.join(self.root, rel)
+
+    def _writable_path(self, rel: str, what: str) -> str:
+        """``path(rel)`` for a write or delete: never the root itself, never in a read-only layer."""
+        if self.read_only:
+            raise ReadOnlyError(f"Cannot {what} {rel!r}: {self} is the project's read-only static layer.")
+        if not rel.strip("/"):
+            raise UnsafePathError(f"Refusing to {what} the project root {self.root!r} itself.")
+        return self.path(rel)
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -175,7 +200,7 @@ class Layer:
     # --- writing ---------------------------------------------------------------------------
 
     def makedirs(self, rel: str) -> None:
-        path = self.path(rel)
+        path = self._writable_path(rel, "create")
         self._invalidate(path)
         if self.is_local:
             os.makedirs(path, exist_ok=True)
@@ -184,7 +209,7 @@ class Layer:
 
     def write_bytes(self, rel: str, data: bytes) -> None:
         """Replace the file at ``rel`` with ``data`` atomically; parent folders are created."""
-        path = self.path(rel)
+        path = self._writable_path(rel, "write")
         self._invalidate(path)
         if self.is_local:
             _write_local_atomic(path, data)
@@ -196,7 +221,7 @@ class Layer:
     def _write_remote_via_rename(self, path: str, data: bytes) -> None:
         parent, name = posixpath.split(path)
         self.fs.makedirs(parent, exist_ok=True)
-        tmp = posixpath.join(parent, f".{name}.{uuid.uuid4().hex}.tmp")
+        tmp = posixpath.join(parent, f".{name[:TEMP_STEM]}.{uuid.uuid4().hex}.tmp")
         self.fs.pipe_file(tmp, data)
         try:
             self.fs.mv(tmp, path)
@@ -207,7 +232,7 @@ class Layer:
 
     def delete(self, rel: str) -> None:
         """Delete a file or a whole folder; ``FileNotFoundError`` when nothing is there."""
-        path = self.path(rel)
+        path = self._writable_path(rel, "delete")
         self._invalidate(path, below=True)
         if self.is_local:
             import shutil
@@ -236,7 +261,7 @@ class Layer:
         """
         import shutil
 
-        new, dest = self.path(new_rel), self.path(rel)
+        new, dest = self._writable_path(new_rel, "write"), self._writable_path(rel, "replace")
         self._invalidate(dest, below=True)
         if not os.path.exists(dest):
             os.rename(new, dest)
@@ -252,7 +277,9 @@ class Layer:
         """A zarr store rooted at ``rel`` (see ``copick.formats.zarr_store``)."""
         from copick.formats.zarr_store import open_store
 
-        return open_store(self, rel, read_only)
+        if not read_only:
+            self._writable_path(rel, "write")
+        return open_store(self, rel, read_only or self.read_only)
 
 
 def _exchange(a: str, b: str) -> bool:
@@ -331,7 +358,7 @@ class _Snapshot:
 def _write_local_atomic(path: str, data: bytes) -> None:
     parent, name = os.path.split(path)
     os.makedirs(parent, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{name[:TEMP_STEM]}.", suffix=".tmp", dir=parent)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -355,6 +382,8 @@ class ProjectStorage:
         self.overlay = overlay
         self.static = static if static is not None else overlay
         self.static_is_overlay = static is None
+        if static is not None:
+            static.read_only = True
 
     def layers(self) -> Iterator[tuple[Layer, bool]]:
         """``(layer, read_only)`` pairs in listing order: static first, then overlay."""

@@ -11,20 +11,9 @@ from copick import layout
 from copick.entities.base import storage_of
 from copick.entities.object import CopickObject
 from copick.entities.run import CopickRun
-from copick.errors import EntityExistsError, InvalidNameError
+from copick.errors import ConfigError, EntityExistsError, InvalidNameError
 from copick.metadata import CopickConfig, CopickRunMeta, PickableObject
 from copick.storage import ProjectStorage
-
-
-def check_run_name(name: Any) -> None:
-    """Run names are free text, but must be one folder name."""
-    if not isinstance(name, str):
-        raise TypeError(f"Run name must be a str, got {type(name).__name__} ({name!r}).")
-    if not name or name.startswith(".") or "/" in name or "\\" in name:
-        raise InvalidNameError(
-            f"Run name {name!r} cannot be a folder name: it must be non-empty, not start with '.', "
-            "and contain no '/' or '\\'."
-        )
 
 
 class CopickRoot:
@@ -153,6 +142,11 @@ class CopickRoot:
         """List the runs: the config's ``runs`` list when given, else the run folders of both layers."""
         if self.config.runs is not None:
             names = list(self.config.runs)
+            for name in names:
+                try:
+                    layout.check_run_name(name)
+                except (InvalidNameError, TypeError) as err:
+                    raise ConfigError(f"The config's 'runs' list holds an unusable run name: {err}") from None
         elif self._storage is None:
             names = []
         else:
@@ -161,6 +155,7 @@ class CopickRoot:
 
     def get_run(self, name: str, **kwargs: Any) -> CopickRun | None:
         """The run called ``name``, or ``None``. Before listing, only checks that its folder exists."""
+        layout.check_run_name(name)
         if self._runs is None:
             if self._storage is None:
                 return None
@@ -170,7 +165,7 @@ class CopickRoot:
 
     def new_run(self, name: str, exist_ok: bool = False, **kwargs: Any) -> CopickRun:
         """Create ``ExperimentRuns/<name>/`` (with ``.meta``) in the overlay."""
-        check_run_name(name)
+        layout.check_run_name(name)
         storage_of(self)
         existing = next((r for r in self.runs if r.name == name), None)
         if existing is None:

@@ -108,6 +108,7 @@ class CopickRun:
 
     def get_voxel_spacing(self, voxel_size: float, **kwargs: Any) -> CopickVoxelSpacing | None:
         """The spacing of exactly ``voxel_size`` (float equality once listed), or ``None``."""
+        layout.check_voxel_size(voxel_size)
         if self._voxel_spacings is None:
             vs = self.voxel_spacing_class(self, CopickVoxelSpacingMeta(voxel_size=voxel_size))
             return vs if vs.ensure(create=False) else None
@@ -116,7 +117,10 @@ class CopickRun:
     def new_voxel_spacing(
         self, voxel_size: float, exist_ok: bool = False, **kwargs: Any
     ) -> CopickVoxelSpacing:
-        """Create ``VoxelSpacing<size %.3f>/`` in the overlay; a duplicate raises ``ValueError``."""
+        """Create ``VoxelSpacing<size %.3f>/`` in the overlay; a duplicate raises ``ValueError``.
+
+        Folder names hold three decimals: a size that rounds to an existing spacing's folder is that
+        spacing (``exist_ok``) or an ``EntityExistsError`` that names the folder."""
         dirname = layout.voxel_spacing_dirname(voxel_size)
         existing = next((vs for vs in self.voxel_spacings if vs._dirname == dirname), None)
         if existing is None and self._storage.exists(layout.join(self._relpath, dirname)):
@@ -125,7 +129,8 @@ class CopickRun:
         if existing is not None:
             if exist_ok:
                 return existing
-            raise EntityExistsError(f"VoxelSpacing {voxel_size} already exists for this run.")
+            same = "" if existing.voxel_size == voxel_size else f" (as {dirname}: {existing.voxel_size})"
+            raise EntityExistsError(f"VoxelSpacing {voxel_size} already exists for this run{same}.")
         vs = self.voxel_spacing_class(self, CopickVoxelSpacingMeta(voxel_size=voxel_size, **kwargs))
         vs.ensure(create=True)
         self.voxel_spacings.append(vs)
@@ -136,6 +141,8 @@ class CopickRun:
         self._voxel_spacings = self._query_voxel_spacings()
 
     def delete_voxel_spacings(self, voxel_size: float | None = None) -> None:
+        if voxel_size is not None:
+            layout.check_voxel_size(voxel_size)
         for vs in list(self.voxel_spacings):
             if voxel_size is None or vs.voxel_size == voxel_size:
                 vs.delete()
@@ -421,6 +428,7 @@ class CopickRun:
         """Create an empty segmentation store; binary and instance ones are named after an object."""
         require_str(name, "name")
         require_str(session_id, "session_id")
+        layout.check_voxel_size(voxel_size)
         if user_id is None:
             user_id = self.root.config.user_id
         if user_id is None:

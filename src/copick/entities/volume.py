@@ -16,6 +16,7 @@ import numpy as np
 from copick import layout
 from copick.entities.base import StoredEntity
 from copick.errors import InvalidDataError
+from copick.storage import TEMP_STEM
 
 
 def zyx(x: slice, y: slice, z: slice) -> tuple[slice, slice, slice]:
@@ -53,7 +54,7 @@ class VolumeEntity(StoredEntity):
             ome.write_multiscale(self.zarr(), levels, voxel_size, **options)
             return
         parent, name = self._relpath.rsplit("/", 1)
-        staging = layout.join(parent, f".{name}.{uuid.uuid4().hex[:8]}.tmp")
+        staging = layout.join(parent, f".{name[:TEMP_STEM]}.{uuid.uuid4().hex[:8]}.tmp")
         try:
             ome.write_multiscale(overlay.zarr_store(staging, read_only=False), levels, voxel_size, **options)
             overlay.replace_dir(staging, self._relpath)

@@ -180,8 +180,27 @@ def _or(value: Any, default: Any) -> Any:
     return default if value is None else value
 
 
+def _require_finite(arrays: PickArrays) -> None:
+    for name, values in (
+        ("positions", arrays.positions),
+        ("transforms", arrays.transforms),
+        ("scores", arrays.scores),
+    ):
+        bad = ~np.isfinite(values.reshape(len(values), -1)).all(axis=1) if len(values) else None
+        if bad is not None and bad.any():
+            index = int(np.flatnonzero(bad)[0])
+            raise InvalidDataError(
+                f"{name} of point {index} hold a non-finite value ({values[index].tolist()}); JSON picks "
+                f"files can store only finite numbers ({int(bad.sum())} of {len(values)} points affected)."
+            )
+
+
 def encode(header: dict[str, Any], arrays: PickArrays) -> bytes:
-    """Serialise a header and arrays to the picks JSON layout (keys in copick's order)."""
+    """Serialise a header and arrays to the picks JSON layout (keys in copick's order).
+
+    JSON has no NaN or infinity (they would be written as ``null`` and come back changed), so
+    non-finite values are refused."""
+    _require_finite(arrays)
     with bulk_objects():
         locs = arrays.positions.tolist()
         trans = arrays.transforms.tolist()

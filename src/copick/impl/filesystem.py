@@ -123,10 +123,34 @@ class CopickRootFSSpec(CopickRoot):
 
 
 def _open_storage(config: CopickConfigFSSpec, fresh: bool = False) -> ProjectStorage:
-    """The layers of a config; a ``static_root`` equal to ``overlay_root`` is the same layer."""
+    """The layers of a config; a ``static_root`` naming the same place as ``overlay_root`` (however
+    spelled) is the same layer."""
     extra = {"skip_instance_cache": True} if fresh else {}
-    overlay = Layer.from_url(config.overlay_root, {**(config.overlay_fs_args or {}), **extra})
+    overlay = _open_layer(config.overlay_root, config.overlay_fs_args, extra, "overlay_root")
     static = None
-    if config.static_root is not None and config.static_root != config.overlay_root:
-        static = Layer.from_url(config.static_root, {**(config.static_fs_args or {}), **extra})
+    if config.static_root is not None:
+        static = _open_layer(config.static_root, config.static_fs_args, extra, "static_root")
+        if static.place == overlay.place:
+            static = None
     return ProjectStorage(overlay, static)
+
+
+def _open_layer(url: str, fs_args: dict | None, extra: dict, key: str) -> Layer:
+    """Open one root. A missing local folder is an error where it is surely a mistake: a static
+    root (nothing to read), or a relative overlay root (resolved from wherever the script runs);
+    an absolute overlay root is created on the first write, as copick 1.31 does."""
+    import os
+
+    from copick.errors import ConfigError
+
+    if not url or not url.strip():
+        raise ConfigError(f"The config's {key} is empty; set it to the project folder (or URL).")
+    layer = Layer.from_url(url, {**(fs_args or {}), **extra})
+    relative = not os.path.isabs(url.split("://", 1)[-1])
+    if layer.is_local and (key == "static_root" or relative) and not os.path.isdir(layer.root):
+        how = " (a relative path, resolved from the working directory)" if relative else ""
+        raise ConfigError(
+            f"The config's {key} {url!r} names {layer.root!r}{how}, which is not an existing folder. "
+            "Give the absolute path of the project folder."
+        )
+    return layer

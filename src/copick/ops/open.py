@@ -99,6 +99,7 @@ def new_config(
         "overlay_fs_args": {"auto_mkdir": True},
     }
     path = os.path.abspath(config)
+    os.makedirs(overlay_root, exist_ok=True)
     _write_local_atomic(path, json.dumps(document, indent=4).encode())
     return from_file(path)
 
