@@ -134,7 +134,11 @@ class CopickConfig(BaseModel):
 
     @model_validator(mode="after")
     def _objects_are_distinct(self) -> CopickConfig:
-        """Two objects of one name or one label would make picks and segmentations ambiguous."""
+        """Two objects of one name make picks ambiguous: refused. Two of one label make multilabel
+        segmentations ambiguous, but configs written by copick 1.31 often have them (the default
+        label is 1), so that is a warning."""
+        import warnings
+
         for field in ("name", "label"):
             seen: dict[Any, str] = {}
             for obj in self.pickable_objects:
@@ -142,11 +146,16 @@ class CopickConfig(BaseModel):
                 if value is None:
                     continue
                 if value in seen:
-                    raise ValueError(
+                    message = (
                         f"pickable_objects: {obj.name!r} has the same {field} ({value!r}) as "
                         f"{seen[value]!r}; every object needs its own {field}"
                     )
-                seen[value] = obj.name
+                    if field == "name":
+                        raise ValueError(message)
+                    warnings.warn(
+                        message + " (multilabel segmentations cannot tell them apart)", stacklevel=2
+                    )
+                seen.setdefault(value, obj.name)
         return self
 
     @classmethod
