@@ -130,7 +130,10 @@ class CopickConfig(BaseModel):
     @field_validator("user_id", "session_id")
     @classmethod
     def _ids_are_clean(cls, v: str | None, info: Any) -> str | None:
-        return _check_clean(v, info.field_name)
+        from copick import layout
+
+        v = _check_clean(v, info.field_name)
+        return v if v is None else layout.check_name(v, info.field_name, no_underscore=True)
 
     @model_validator(mode="after")
     def _objects_are_distinct(self) -> CopickConfig:
