@@ -163,8 +163,8 @@ def test_new_run_overwrite_keeps_existing(project: str) -> None:
 
 def test_new_run_invalid_name(project: str) -> None:
     result = invoke(["new", "run", "a/b"], config=project)
-    assert result.exit_code == 1
-    assert result.stderr.startswith("Error: Run name 'a/b' cannot be a folder name")
+    assert result.exit_code == 2
+    assert "Error: Invalid value for 'NAME': Run name 'a/b' cannot be used" in result.stderr
 
 
 def test_new_voxelspacing_creates_run(project: str) -> None:

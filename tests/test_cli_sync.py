@@ -193,5 +193,10 @@ def test_sync_option_errors(projects: tuple[str, str]) -> None:
     assert bad_ids.exit_code == 2 and "--source-dataset-ids" in bad_ids.stderr
     portal = invoke("sync picks --source-dataset-ids 10000 --target-config", target)
     assert_one_error(portal, "cryoet_data_portal")
-    assert_one_error(sync("picks", projects, "--target-runs TS_1"), "source:target")
+    no_colon = sync("picks", projects, "--target-runs TS_1")
+    assert (
+        no_colon.exit_code == 2
+        and "'--target-runs'" in no_colon.stderr
+        and "source:target" in no_colon.stderr
+    )
     assert sync("segmentations", projects, "--segmentation-type weird").exit_code == 2

@@ -20,6 +20,7 @@ from copick.cli.common import (
     start,
     workers_option,
 )
+from copick.cli.types import CopickName, VoxelSize
 from copick.cli.util import (
     add_config_option,
     add_create_overwrite_options,
@@ -85,12 +86,12 @@ def _grouped_tail_options(func: F) -> F:
 
 
 def _voxel_size_option(help: str) -> Callable[[F], F]:
-    return click.option("--voxel-size", type=click.FloatRange(min=0, min_open=True), default=None, help=help)
+    return click.option("--voxel-size", type=VoxelSize(), default=None, help=help)
 
 
 def _object_name_option(func: F) -> F:
     return click.option(
-        "--object-name", type=str, required=True, help="Pickable object the picks belong to."
+        "--object-name", type=CopickName("object"), required=True, help="Pickable object the picks belong to."
     )(func)
 
 
@@ -164,7 +165,11 @@ def _finish_import(logger: Any, report: Any, what: str, path: str) -> None:
 @add.command(short_help="Import tomograms from MRC, TIFF, EM or Zarr files.")
 @add_config_option
 @click.option(
-    "--tomo-type", type=str, default="wbp", show_default=True, help="Tomogram type (reconstruction method)."
+    "--tomo-type",
+    type=CopickName("tomo_type"),
+    default="wbp",
+    show_default=True,
+    help="Tomogram type (reconstruction method).",
 )
 @click.option(
     "--file-type",
@@ -239,7 +244,10 @@ def tomogram(
 @add_config_option
 @_voxel_size_option("Voxel size in Angstrom (overrides the MRC/Zarr header; required for TIFF and EM).")
 @click.option(
-    "--name", type=str, default=None, help="Segmentation name (an object name for binary/instance)."
+    "--name",
+    type=CopickName("segmentation"),
+    default=None,
+    help="Segmentation name (an object name for binary/instance).",
 )
 @add_user_session_options
 @click.option(
@@ -426,7 +434,7 @@ def _index_map_option(required: bool) -> Callable[[F], F]:
 @add_user_session_options
 @click.option(
     "--voxel-size",
-    type=click.FloatRange(min=0, min_open=True),
+    type=VoxelSize(),
     required=True,
     help="Tomogram voxel size in Angstrom (coordinates are 1-based pixels).",
 )
@@ -481,7 +489,7 @@ def picks_em(
 @add_user_session_options
 @click.option(
     "--voxel-size",
-    type=click.FloatRange(min=0, min_open=True),
+    type=VoxelSize(),
     required=True,
     help="Tomogram voxel size in Angstrom (coordinates are pixels).",
 )
@@ -651,7 +659,7 @@ def _object_kind(obj: Any) -> str:
 
 @add.command("object", short_help="Add a pickable object to the project config.")
 @add_config_option
-@click.option("--name", type=str, required=True, help="Name of the new object.")
+@click.option("--name", type=CopickName("object"), required=True, help="Name of the new object.")
 @click.option(
     "--object-type",
     type=click.Choice(_OBJECT_TYPES, case_sensitive=False),
@@ -694,7 +702,7 @@ def _object_kind(obj: Any) -> str:
 )
 @click.option(
     "--voxel-size",
-    type=click.FloatRange(min=0, min_open=True),
+    type=VoxelSize(),
     default=None,
     help="Voxel size of --volume in Angstrom (default: from the file's header).",
 )
@@ -804,7 +812,9 @@ def object_(
 
 @add.command("object-volume", short_help="Store the density map of a pickable object.")
 @add_config_option
-@click.option("--object-name", type=str, required=True, help="Pickable object (a particle) of the map.")
+@click.option(
+    "--object-name", type=CopickName("object"), required=True, help="Pickable object (a particle) of the map."
+)
 @click.option(
     "--volume-path", type=click.Path(exists=True), required=True, help="Density map file (MRC or Zarr)."
 )
@@ -816,7 +826,7 @@ def object_(
 )
 @click.option(
     "--voxel-size",
-    type=click.FloatRange(min=0, min_open=True),
+    type=VoxelSize(),
     default=None,
     help="Voxel size in Angstrom (default: from the file's header).",
 )

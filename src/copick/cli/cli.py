@@ -74,16 +74,18 @@ class CopickCLI(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         """Run the sub-command; turn its uncaught errors and recorded item failures into exit status 1."""
-        from copick.cli.common import debug_requested, error_message, finish
+        from copick.cli.common import clean_warnings, debug_requested, error_message, finish
         from copick.util.log import set_quiet
 
         set_quiet(False)
+        debug = debug_requested(ctx.meta.get("copick.argv"))
         try:
-            result = super().invoke(ctx)
+            with clean_warnings(debug):
+                result = super().invoke(ctx)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except Exception as err:
-            if debug_requested(ctx.meta.get("copick.argv")):
+            if debug:
                 raise
             raise click.ClickException(error_message(err)) from err
         finish(ctx, option_hint=False)

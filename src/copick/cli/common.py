@@ -9,9 +9,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import click
@@ -76,6 +78,25 @@ def domain_errors(func: F) -> F:
             raise click.ClickException(error_message(err)) from err
 
     return wrapper
+
+
+@contextlib.contextmanager
+def clean_warnings(debug: bool) -> Iterator[None]:
+    """While a command runs, show Python warnings as one ``Warning: <message>`` line on stderr, without
+    Python's ``file:line`` and source line (``--debug`` keeps those). The command owns the process; the
+    previous warning display is restored when it ends."""
+    if debug:
+        yield
+        return
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        yield
+
+
+def _show_warning(
+    message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None
+) -> None:
+    click.echo(f"Warning: {message}", err=True)
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from copick.cli.common import (
     start,
     workers_option,
 )
-from copick.cli.types import CopickURI
+from copick.cli.types import CopickName, CopickURI, VoxelSize
 from copick.cli.util import (
     add_config_option,
     add_debug_option,
@@ -104,7 +104,7 @@ def _report(logger: Any, results: list[dict[str, Any]], key: str, what: str, uri
 )
 @click.option(
     "--voxel-size",
-    type=click.FloatRange(min=0, min_open=True),
+    type=VoxelSize(),
     default=None,
     help="Tomogram voxel size in Angstrom (required for EM and Dynamo: their coordinates are pixels).",
 )
@@ -140,7 +140,12 @@ def _report(logger: Any, results: list[dict[str, Any]], key: str, what: str, uri
     show_default=True,
     help="Combined STAR: one particles file, or a data_coordinate_files index plus one STAR per run.",
 )
-@click.option("--tomo-type", type=str, default=None, help="STAR: tomogram type whose shape gives the centre.")
+@click.option(
+    "--tomo-type",
+    type=CopickName("tomo_type"),
+    default=None,
+    help="STAR: tomogram type whose shape gives the centre.",
+)
 @click.option(
     "--coordinates",
     type=click.Choice(["auto", "centered"], case_sensitive=False),

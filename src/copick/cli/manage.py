@@ -17,7 +17,7 @@ from copick.cli.common import (
     start,
     workers_option,
 )
-from copick.cli.types import CopickURI
+from copick.cli.types import CopickName, CopickURI
 from copick.cli.util import add_config_option, add_debug_option
 
 _COPY_TYPES = ["picks", "filaments", "mesh", "segmentation"]
@@ -41,12 +41,14 @@ _TEMPLATE_HELP = """
 
 
 def _run_option(func: Any) -> Any:
+    """``-r/--run`` (repeatable; also spelled ``--run-names``): the runs to work on."""
     return click.option(
         "-r",
         "--run",
         "--run-names",
         "runs",
         multiple=True,
+        type=CopickName("run"),
         metavar="NAME",
         help="Run to work on; repeat for several runs (default: all runs).",
     )(func)

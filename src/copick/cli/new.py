@@ -16,6 +16,7 @@ from copick.cli.common import (
     start,
     workers_option,
 )
+from copick.cli.types import CopickName, VoxelSize
 from copick.cli.util import (
     add_config_option,
     add_create_overwrite_options,
@@ -35,7 +36,7 @@ def new() -> None:
 @add_create_overwrite_options
 @quiet_option
 @add_debug_option
-@click.argument("name", type=str)
+@click.argument("name", type=CopickName("run"))
 @domain_errors
 def run(config: str | None, create: bool, overwrite: bool, debug: bool, name: str) -> None:
     """Create the run NAME (ExperimentRuns/NAME).
@@ -54,11 +55,11 @@ def run(config: str | None, create: bool, overwrite: bool, debug: bool, name: st
 
 @new.command(short_help="Create a voxel spacing in a run.")
 @add_config_option
-@click.option("--run", "run_name", type=str, required=True, help="Name of the run.")
+@click.option("--run", "run_name", type=CopickName("run"), required=True, help="Name of the run.")
 @add_create_overwrite_options
 @quiet_option
 @add_debug_option
-@click.argument("voxel_spacing", type=float)
+@click.argument("voxel_spacing", type=VoxelSize())
 @domain_errors
 def voxelspacing(
     config: str | None, run_name: str, create: bool, overwrite: bool, debug: bool, voxel_spacing: float
@@ -71,8 +72,6 @@ def voxelspacing(
     from copick.ops.add import add_voxelspacing, get_or_create_run
 
     logger = start(__name__, debug)
-    if voxel_spacing <= 0:
-        raise click.BadParameter(f"must be positive, got {voxel_spacing}.", param_hint="VOXEL_SPACING")
     root = open_root(config)
     run_obj = get_or_create_run(root, run_name, create=create, log=True)
     existed = run_obj.get_voxel_spacing(voxel_spacing) is not None
@@ -100,9 +99,23 @@ def _new_picks_in_run(run: Any, object_name: str, user_id: str, session_id: str,
 
 @new.command(short_help="Create empty pick sets in every run.")
 @add_config_option
-@click.option("--particle-name", type=str, required=True, help="Pickable object of the new pick sets.")
-@click.option("--out-user", type=str, default="copick", show_default=True, help="User ID of the pick sets.")
-@click.option("--out-session", type=str, default="0", show_default=True, help="Session ID of the pick sets.")
+@click.option(
+    "--particle-name", type=CopickName("object"), required=True, help="Pickable object of the new pick sets."
+)
+@click.option(
+    "--out-user",
+    type=CopickName("user"),
+    default="copick",
+    show_default=True,
+    help="User ID of the pick sets.",
+)
+@click.option(
+    "--out-session",
+    type=CopickName("session"),
+    default="0",
+    show_default=True,
+    help="Session ID of the pick sets.",
+)
 @add_run_names_option(help="Run to create the pick set in; repeat for several runs (default: all runs).")
 @click.option(
     "--overwrite/--no-overwrite",

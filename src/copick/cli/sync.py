@@ -20,6 +20,7 @@ from copick.cli.common import (
     start,
     workers_option,
 )
+from copick.cli.types import CopickNameMap, VoxelSizes
 from copick.cli.util import add_config_option, add_debug_option
 
 F = Callable[..., Any]
@@ -47,8 +48,9 @@ def _apply(func: F, options: list[Callable[[F], F]]) -> F:
     return func
 
 
-def _names(flag: str, help: str) -> Callable[[F], F]:
-    return click.option(flag, type=str, default="", help=help)
+def _names(flag: str, help: str, type: click.ParamType | None = None) -> Callable[[F], F]:
+    """A comma-separated option; ``type`` checks the names that become paths (rename targets)."""
+    return click.option(flag, type=type or click.STRING, default="", help=help)
 
 
 def _head_options(func: F) -> F:
@@ -70,7 +72,11 @@ def _head_options(func: F) -> F:
                 help="Config file of the target project (rewritten when objects are added to it).",
             ),
             _names("--source-runs", "Comma-separated source runs to copy (default: all)."),
-            _names("--target-runs", "Comma-separated 'source:target' run renames (default: same names)."),
+            _names(
+                "--target-runs",
+                "Comma-separated 'source:target' run renames (default: same names).",
+                CopickNameMap("run"),
+            ),
         ],
     )
 
@@ -102,15 +108,24 @@ def _annotation_filters(func: F) -> F:
         func,
         [
             _names("--source-objects", "Comma-separated pickable objects to copy (default: all)."),
-            _names("--target-objects", "Comma-separated 'source:target' object renames."),
+            _names(
+                "--target-objects",
+                "Comma-separated 'source:target' object renames.",
+                CopickNameMap("object"),
+            ),
             _names("--source-users", "Comma-separated user ids to copy (default: all)."),
-            _names("--target-users", "Comma-separated 'source:target' user id renames."),
+            _names(
+                "--target-users",
+                "Comma-separated 'source:target' user id renames.",
+                CopickNameMap("user"),
+            ),
         ],
     )
 
 
 def _voxel_spacings_option(func: F) -> F:
-    return _names("--voxel-spacings", "Comma-separated voxel spacings to copy (default: all).")(func)
+    help = "Comma-separated voxel spacings to copy (default: all)."
+    return _names("--voxel-spacings", help, VoxelSizes())(func)
 
 
 def _source_root(config: str | None, source_dataset_ids: str | None) -> Any:
@@ -247,9 +262,17 @@ def meshes(
 @_head_options
 @_voxel_spacings_option
 @_names("--source-names", "Comma-separated segmentation names to copy (default: all).")
-@_names("--target-names", "Comma-separated 'source:target' segmentation name renames.")
+@_names(
+    "--target-names",
+    "Comma-separated 'source:target' segmentation name renames.",
+    CopickNameMap("segmentation"),
+)
 @_names("--source-users", "Comma-separated user ids to copy (default: all).")
-@_names("--target-users", "Comma-separated 'source:target' user id renames.")
+@_names(
+    "--target-users",
+    "Comma-separated 'source:target' user id renames.",
+    CopickNameMap("user"),
+)
 @click.option(
     "--segmentation-type",
     type=click.Choice(["binary", "multilabel", "instance", "panoptic", "all"], case_sensitive=False),
@@ -312,7 +335,11 @@ def segmentations(
 @_head_options
 @_voxel_spacings_option
 @_names("--source-tomo-types", "Comma-separated tomogram types to copy (default: all).")
-@_names("--target-tomo-types", "Comma-separated 'source:target' tomogram type renames.")
+@_names(
+    "--target-tomo-types",
+    "Comma-separated 'source:target' tomogram type renames.",
+    CopickNameMap("tomo_type"),
+)
 @_tail_options
 @domain_errors
 def tomograms(

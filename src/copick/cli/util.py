@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from copick.cli.types import CopickName
+
 if TYPE_CHECKING:
     import logging
 
@@ -104,6 +106,7 @@ def add_run_names_option(help: str | None = None) -> list[Callable[[F], F]]:
             "run_names",
             multiple=True,
             default=(),
+            type=CopickName("run", commas=True),
             metavar="NAME",
             help=help or "Run to process; repeat for several runs (default: all runs).",
         )
@@ -119,6 +122,7 @@ def add_deprecated_run_alias(*flags: Any) -> Any:
         "legacy_run_names",
         multiple=True,
         default=(),
+        type=CopickName("run", commas=True),
         hidden=True,
         help="Deprecated alias of -r/--run-names.",
     )
@@ -217,7 +221,7 @@ def add_run_options() -> list[Callable[[F], F]]:
     return [
         click.option(
             "--run",
-            type=str,
+            type=CopickName("run", allow_empty=True),
             default="",
             show_default=True,
             help="Run name for the imported data (ignored when PATH matches several files).",
@@ -231,7 +235,7 @@ def add_run_options() -> list[Callable[[F], F]]:
         ),
         click.option(
             "--run-name-prefix",
-            type=str,
+            type=CopickName("run", allow_empty=True),
             default="",
             show_default=True,
             help="Prefix prepended to the extracted run names.",
@@ -285,9 +289,15 @@ def add_user_session_options(
 ) -> list[Callable[[F], F]]:
     """``--user-id`` (default ``copick``) and ``--session-id`` (default ``1``)."""
     return [
-        click.option("--user-id", type=str, default=default_user, show_default=True, help="User ID."),
         click.option(
-            "--session-id", type=str, default=default_session, show_default=True, help="Session ID."
+            "--user-id", type=CopickName("user"), default=default_user, show_default=True, help="User ID."
+        ),
+        click.option(
+            "--session-id",
+            type=CopickName("session"),
+            default=default_session,
+            show_default=True,
+            help="Session ID.",
         ),
     ]
 

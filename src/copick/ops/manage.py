@@ -101,6 +101,7 @@ def _check_source(uri: str, object_type: str) -> None:
 
 def _check_target(target_uri: str, object_type: str) -> None:
     """Reject a target URI that is a pattern, uses unknown placeholders or does not parse."""
+    from copick.ops.names import check_name_of
     from copick.util.uri import is_pattern_uri, parse_copick_uri
 
     unknown = [f for f in _placeholders(target_uri) if f not in _PLACEHOLDERS]
@@ -112,7 +113,14 @@ def _check_target(target_uri: str, object_type: str) -> None:
     sample = target_uri.format(**{p: "x" if p != "voxel_spacing" else "10.0" for p in _PLACEHOLDERS})
     if is_pattern_uri(sample):
         raise _invalid(f"Target URI {target_uri!r} must not be a pattern (no '*', '?', '[' or 're:').")
-    parse_copick_uri(sample, object_type)
+    parts = parse_copick_uri(sample, object_type)
+    name = ("name", "segmentation") if object_type == "segmentation" else ("object_name", "object")
+    for key, kind in (name, ("user_id", "user"), ("session_id", "session")):
+        if parts[key] != "*":  # a name that no placeholder filling can make valid fails now, not per run
+            try:
+                check_name_of(kind, parts[key])
+            except ValueError as err:
+                raise _invalid(f"Target URI {target_uri!r}: {err}") from None
 
 
 def _source_fields(obj: Any, object_type: str) -> dict[str, Any]:

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from copick.ops.names import parse_name_map, parse_voxel_sizes, split_names
+
 __all__ = ["SyncReport", "sync_meshes", "sync_picks", "sync_segmentations", "sync_tomograms"]
 
 _log = logging.getLogger(__name__)
@@ -58,34 +60,7 @@ class _Job:
 def _allow(value: Any) -> set[str] | None:
     if value is None or value == "" or value == []:
         return None
-    if isinstance(value, str):
-        return {v.strip() for v in value.split(",") if v.strip()} or None
-    return {str(v) for v in value}
-
-
-def _mapping(value: Any) -> dict[str, str]:
-    if not value:
-        return {}
-    if isinstance(value, dict):
-        return {str(k): str(v) for k, v in value.items()}
-    pairs = [p.strip() for p in value.split(",") if p.strip()] if isinstance(value, str) else list(value)
-    out = {}
-    for pair in pairs:
-        if ":" not in pair:
-            raise ValueError(f"Name mapping {pair!r} must look like 'source:target'.")
-        src, dst = pair.split(":", 1)
-        out[src.strip()] = dst.strip()
-    return out
-
-
-def _voxel_filter(value: Any) -> list[float] | None:
-    if value is None or value == "" or value == []:
-        return None
-    if isinstance(value, str):
-        value = [v for v in value.split(",") if v.strip()]
-    elif isinstance(value, (int, float)):
-        value = [value]
-    return [float(v) for v in value]
+    return set(split_names(value)) or None
 
 
 def _open(root: Any) -> tuple[Any, str | None]:
@@ -243,7 +218,8 @@ def _annotation_jobs(
     target_users: Any,
 ) -> list[_Job]:
     runs = _source_runs(source, _allow(source_runs))
-    run_map, obj_map, user_map = _mapping(target_runs), _mapping(target_objects), _mapping(target_users)
+    run_map, obj_map = parse_name_map(target_runs, "run"), parse_name_map(target_objects, "object")
+    user_map = parse_name_map(target_users, "user")
     objects, users = _allow(source_objects), _allow(source_users)
     jobs = []
     for run in runs:
@@ -448,8 +424,9 @@ def sync_segmentations(
     source, _ = _open(source_root)
     target, path = _open(target_root)
     report = SyncReport("segmentations")
-    run_map, name_map, user_map = _mapping(target_runs), _mapping(target_names), _mapping(target_users)
-    names, users, sizes = _allow(source_names), _allow(source_users), _voxel_filter(voxel_spacings)
+    run_map, name_map = parse_name_map(target_runs, "run"), parse_name_map(target_names, "segmentation")
+    user_map = parse_name_map(target_users, "user")
+    names, users, sizes = _allow(source_names), _allow(source_users), parse_voxel_sizes(voxel_spacings)
     jobs = []
     for run in _source_runs(source, _allow(source_runs)):
         for seg in run.get_segmentations(
@@ -513,8 +490,8 @@ def sync_tomograms(
     source, _ = _open(source_root)
     target, _ = _open(target_root)
     report = SyncReport("tomograms")
-    run_map, type_map = _mapping(target_runs), _mapping(target_tomo_types)
-    types, sizes = _allow(source_tomo_types), _voxel_filter(voxel_spacings)
+    run_map, type_map = parse_name_map(target_runs, "run"), parse_name_map(target_tomo_types, "tomo_type")
+    types, sizes = _allow(source_tomo_types), parse_voxel_sizes(voxel_spacings)
     jobs = []
     for run in _source_runs(source, _allow(source_runs)):
         for vs in run.voxel_spacings:

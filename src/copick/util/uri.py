@@ -230,11 +230,21 @@ def _parse_named(body: str, uri: str, object_type: str, glob: bool) -> tuple[str
 
 
 def _parse_voxel_spacing(text: str, uri: str, object_type: str, glob: bool = True) -> float | str:
-    """Parse the part after ``@``: a number becomes a float, anything else stays a text pattern."""
+    """Parse the part after ``@``: a number becomes a float, a pattern stays text. A number must be a
+    voxel size layout accepts, and a glob without wildcards must be a number (``nan``, ``inf`` and
+    ``0`` name no voxel spacing that could be listed or written)."""
+    from copick.layout import check_voxel_size
+
     if any(_separator_positions(text, sep, glob) for sep in ":/@"):
         raise _uri_error(uri, object_type, f"voxel spacing {text!r} contains ':', '/' or '@' (wrong order?)")
+    text = text.strip()
     number = _as_float(text)
-    return number if number is not None else _or_star(text.strip())
+    if number is None and (not glob or _missing(text) or any(char in _GLOB_CHARS for char in text)):
+        return _or_star(text)
+    try:
+        return check_voxel_size(text if number is None else number)
+    except ValueError as err:
+        raise _uri_error(uri, object_type, str(err).rstrip(".")) from None
 
 
 def _parse_picks_like(body: str, uri: str, object_type: str, glob: bool) -> dict[str, Any]:
