@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import warnings
 from typing import Any
 
@@ -24,10 +23,6 @@ class CopickRoot:
     _storage: ProjectStorage | None = None
 
     def __init__(self, config: CopickConfig):
-        if "zarr" in sys.modules:  # code that imported zarr may call it on our stores: make it zarr-2 style
-            from copick.formats.zarr_store import ensure_zarr_v2_default
-
-            ensure_zarr_v2_default()
         self.config = config
         self._runs: list[CopickRun] | None = None
         self._objects: list[CopickObject] | None = None
@@ -104,7 +99,8 @@ class CopickRoot:
         if existing is not None:
             if not exist_ok:
                 raise EntityExistsError(f"Object name {name} already exists.")
-            updates = {k: v for k, v in {**fields, "label": label, "is_particle": is_particle}.items() if v}
+            given = {**fields, "label": label, "is_particle": is_particle}
+            updates = {k: v for k, v in given.items() if v is not None}  # None keeps, anything else updates
             meta = PickableObject.model_validate({**existing.meta.model_dump(), **updates})
             if filament is not None:
                 meta.set_filament(filament)

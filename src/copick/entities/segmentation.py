@@ -73,9 +73,9 @@ class CopickSegmentation(SessionMixin, VolumeEntity):
     @property
     def color(self) -> Any:
         if self.segmentation_type in ("multilabel", "panoptic"):
-            return _NO_COLOR
+            return list(_NO_COLOR)
         obj = self.run.root.get_object(self.name)
-        return obj.color if obj is not None else _NO_COLOR
+        return obj.color if obj is not None else list(_NO_COLOR)  # a list, as copick 1.31 returns
 
     @property
     def _storage(self) -> ProjectStorage:

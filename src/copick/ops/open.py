@@ -95,11 +95,13 @@ def new_config(
         "description": proj_description,
         "version": copick.__version__,
         "pickable_objects": [o.model_dump(mode="json") for o in objects],
-        "overlay_root": "local://" + overlay_root,
-        "overlay_fs_args": {"auto_mkdir": True},
+        "overlay_root": overlay_root if "://" in overlay_root else "local://" + overlay_root,
+        "overlay_fs_args": {},
     }
+    if "://" not in overlay_root or overlay_root.startswith(("local://", "file://")):
+        document["overlay_fs_args"] = {"auto_mkdir": True}
+        os.makedirs(overlay_root.split("://", 1)[-1], exist_ok=True)
     path = os.path.abspath(config)
-    os.makedirs(overlay_root, exist_ok=True)
     _write_local_atomic(path, json.dumps(document, indent=4).encode())
     return from_file(path)
 

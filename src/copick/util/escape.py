@@ -26,5 +26,9 @@ def sanitize_name(name: str, suppress_warnings: bool = False) -> str:
             '(< > : " / \\ | ? *, control characters, whitespace and "_").'
         )
     if clean != name and not suppress_warnings:
-        warnings.warn(f"Name {name!r} was sanitized to {clean!r}.", UserWarning, stacklevel=2)
+        warnings.warn(
+            f"Input {name!r} contains invalid characters. It has been sanitized to {clean!r}.",
+            UserWarning,
+            stacklevel=2,
+        )
     return clean
