@@ -1,28 +1,46 @@
 # Set-up and everyday commands. Every target installs what it needs into .venv first.
+# `make test` runs the suite twice: in .venv (the newest zarr 3) and in .venv-zarr2 (zarr 2.18 with
+# numcodecs 0.15, as in napari-copick / copick-shared-ui environments).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+VENV2 := .venv-zarr2
+STAMP2 := $(VENV2)/.installed
+PYTEST_ARGS ?= -n 2 -q
 
-.PHONY: setup demo test lint
+.PHONY: setup demo test test-zarr3 test-zarr2 lint
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test,s3]"
+	$(PY) -m pip install --quiet --upgrade -e ".[test]" "zarr>=3" "ome-zarr-models>=1.0"
 	touch $(STAMP)
 
-setup: $(STAMP)
+$(STAMP2): pyproject.toml tests/zarr2-constraints.txt
+	$(PYTHON) -m venv $(VENV2)
+	$(VENV2)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV2)/bin/python -m pip install --quiet -e ".[test]" -c tests/zarr2-constraints.txt
+	touch $(STAMP2)
+
+setup: $(STAMP) $(STAMP2)
 
 ## demo: create a small project in ./demo-project, list it, write and read picks, print a summary
 demo: $(STAMP)
 	$(PY) examples/demo.py demo-project
 
-## test: the whole test suite (what CI runs)
-test: $(STAMP)
+## test: ruff, then the whole suite under zarr 3 and again under zarr 2 (what CI runs)
+test: $(STAMP) $(STAMP2)
 	$(VENV)/bin/ruff check src tests
 	$(VENV)/bin/ruff format --check src tests
-	$(VENV)/bin/pytest -n 2 -q
+	$(MAKE) test-zarr3 test-zarr2
+
+## test-zarr3 / test-zarr2: one pass of the suite (PYTEST_ARGS="-x -k picks" narrows it)
+test-zarr3: $(STAMP)
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test-zarr2: $(STAMP2)
+	$(VENV2)/bin/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench

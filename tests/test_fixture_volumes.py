@@ -21,6 +21,7 @@ import zarr
 
 import copick
 from copick.impl.filesystem import CopickRootFSSpec
+from zarr_compat import V2
 
 pytestmark = pytest.mark.volumes
 
@@ -375,6 +376,7 @@ def test_features_of_a_static_tomogram_are_written_to_the_overlay(
         compressor=numcodecs.Blosc(cname="zstd", clevel=3),
         store=feat.zarr(),
         overwrite=True,
+        **V2,
     )
     arr[:] = data
     folder = Path(fixture_overlay_config).parent / "overlay/ExperimentRuns/TS_001/VoxelSpacing10.000"
@@ -393,7 +395,7 @@ def test_features_of_a_static_tomogram_are_written_to_the_overlay(
 def test_plugin_style_zarr_open_on_a_fresh_tomogram_writes_format_2(fixture_config: str) -> None:
     vs = copick.from_file(fixture_config).get_run("TS_100").get_voxel_spacing(10.0)
     tomo = vs.new_tomogram("plugin")
-    group = zarr.open(tomo.zarr(), mode="a")
+    group = zarr.open_group(tomo.zarr(), mode="a", **V2)
     group.attrs["written_by"] = "plugin"
     store_dir = Path(fixture_config).parent / "ExperimentRuns/TS_100/VoxelSpacing10.000/plugin.zarr"
     assert (store_dir / ".zgroup").is_file()

@@ -19,6 +19,7 @@ from copick.formats.common import (
     resolve_volume_format,
 )
 from copick.formats.volumes import read_volume
+from zarr_compat import V2
 
 mrcfile = pytest.importorskip("mrcfile")
 tifffile = pytest.importorskip("tifffile")
@@ -163,8 +164,8 @@ def test_zarr_inputs_ome_plain_and_bare(tmp_path: Path) -> None:
     np.testing.assert_array_equal(back, data)
     assert vs == 6.0
     assert read_zarr_volume(ome, level=1)[1] == 12.0
-    plain = zarr.open_group(str(tmp_path / "plain.zarr"), mode="w", zarr_format=2)
-    plain.create_array("vol", shape=data.shape, dtype=data.dtype)[...] = data
+    plain = zarr.open_group(str(tmp_path / "plain.zarr"), mode="w", **V2)
+    plain.create_dataset("vol", shape=data.shape, data=data)
     np.testing.assert_array_equal(read_zarr_volume(str(tmp_path / "plain.zarr"))[0], data)
     with pytest.raises(MissingVoxelSizeError):
         read_volume(str(tmp_path / "plain.zarr"))

@@ -17,6 +17,7 @@ import zarr
 
 import copick
 from copick.models import PickableObject
+from zarr_compat import V2
 
 OBJECTS = [
     PickableObject(name="proteasome", is_particle=True, label=1),
@@ -35,9 +36,9 @@ def vs(config):
     return copick.from_file(config).new_run("TS_1").new_voxel_spacing(10.0)
 
 
-def test_new_tomogram_creates_an_empty_group_and_rejects_duplicates(vs):
+def test_new_tomogram_creates_an_empty_store_and_rejects_duplicates(vs):
     tomo = vs.new_tomogram("wbp")
-    assert os.path.exists(os.path.join(tomo.overlay_path, ".zgroup"))
+    assert os.path.isdir(tomo.overlay_path) and os.listdir(tomo.overlay_path) == []  # as copick 1.31
     with pytest.raises(ValueError, match="Tomogram type wbp already exists for this voxel spacing"):
         vs.new_tomogram("wbp")
     assert vs.new_tomogram("wbp", exist_ok=True) is tomo
@@ -87,7 +88,7 @@ def test_features_live_next_to_their_tomogram(vs, config):
         tomo.new_features("sobel")
     assert tomo.get_features("nope") is None
     array = zarr.create(
-        shape=(3, 8, 8, 8), chunks=(3, 8, 8, 8), dtype="float32", store=feat.zarr(), overwrite=True
+        shape=(3, 8, 8, 8), chunks=(3, 8, 8, 8), dtype="float32", store=feat.zarr(), overwrite=True, **V2
     )
     array[:] = 1.0
     with open(os.path.join(feat.path, ".zarray")) as f:
@@ -160,8 +161,8 @@ def test_static_volumes_are_read_only(tmp_path):
         tomo.from_numpy(np.zeros((4, 4, 4)))
     with pytest.raises(PermissionError):
         tomo.set_region(np.zeros((1, 1, 1)), x=slice(0, 1), y=slice(0, 1), z=slice(0, 1))
-    with pytest.raises(ValueError, match="read-only"):  # zarr's own refusal of a read-only store
-        zarr.open(tomo.zarr(), mode="a")
+    with pytest.raises(ValueError, match="read-only"):  # zarr's or our store's refusal
+        zarr.open(tomo.zarr(), mode="a")["0"][0, 0, 0] = 1
     assert tomo.numpy().sum() == 64
     feat = tomo.new_features("sobel")
     assert not feat.read_only and "overlay" in feat.path

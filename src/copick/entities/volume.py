@@ -32,12 +32,14 @@ class VolumeEntity(StoredEntity):
         return self._layer.zarr_store(self._relpath, read_only=self.read_only)
 
     def _create_empty_group(self) -> None:
-        """Create the store as an empty zarr v2 group, so it lists before data is written."""
-        from copick.formats.zarr_store import zarr2_json
-
-        self._storage.overlay.write_bytes(
-            layout.join(self._relpath, ".zgroup"), zarr2_json({"zarr_format": 2})
-        )
+        """Create the image's folder and leave the store empty, as copick 1.31 did, so plugins can
+        ``zarr.create(shape, store=entity.zarr())`` into it. Object stores hold no empty folders: there
+        a zero-byte ``.copick-new`` (not zarr metadata) makes the new entity list in other processes."""
+        overlay = self._storage.overlay
+        if overlay.is_local:
+            overlay.makedirs(self._relpath)
+        else:
+            overlay.write_bytes(layout.join(self._relpath, ".copick-new"), b"")
 
     def _read(self, zarr_group: str | int, index: tuple) -> np.ndarray:
         from copick.formats import ome

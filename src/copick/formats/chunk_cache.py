@@ -63,7 +63,9 @@ def _file_token(path: str) -> Any:
 def read_region_cached(array: Any, level_dir: str, sel: tuple[slice, ...], out_shape: tuple[int, ...]) -> Any:
     """Region ``sel`` of the zarr v2 ``array`` stored in local folder ``level_dir``, assembled from
     cached decoded chunks; ``None`` when caching does not pay (large or strided regions, zarr v3)."""
-    separator = getattr(array.metadata, "dimension_separator", None)
+    from copick.formats.zarr_store import chunk_separator
+
+    separator = chunk_separator(array)
     if separator is None or any(s.step not in (None, 1) for s in sel) or 0 in out_shape:
         return None
     shape, chunks = array.shape, array.chunks

@@ -428,44 +428,20 @@ def _where(store: Any) -> str:
 
 
 def _put(store: Any, key: str, data: bytes) -> None:
-    from zarr.core.buffer import default_buffer_prototype
-    from zarr.core.sync import sync
-
-    sync(store.set(key, default_buffer_prototype().buffer.from_bytes(data)))
-
-
-def _clear_store(store: Any) -> None:
-    """Empty a store, completion markers first; the store's own folder is kept."""
-    from zarr.core.sync import sync
-
-    invalidate = getattr(store, "invalidate_listings", None)
-    if invalidate is not None:  # a stale cached listing would leave old levels behind
-        invalidate()
-
-    async def clear() -> None:
-        for marker in (".zgroup", ".zattrs", "zarr.json"):
-            await store.delete(marker)
-        names = [name async for name in store.list_dir("")]
-        for name in names:
-            try:
-                await store.delete_dir(name)
-            except ValueError:  # LocalStore: a file, not a folder
-                await store.delete(name)
-
-    sync(clear())
+    store[key] = data  # both zarr majors' CopickStore take zarr 2 mapping writes
 
 
 def _write_level(
     store: Any, key: str, data: np.ndarray, chunks: Sequence[int], compressor: dict[str, Any] | None
 ) -> None:
-    import zarr
+    from copick.formats import zarr_store
 
-    from copick.formats.zarr_store import zarr2_json
-
-    _put(store, f"{key}/.zarray", zarr2_json(array_metadata(data.shape, data.dtype, chunks, compressor)))
-    arr = zarr.open_array(store=store, path=key, mode="r+", zarr_format=2)
-    arr = arr.with_config({"write_empty_chunks": True})
-    arr[...] = data
+    _put(
+        store,
+        f"{key}/.zarray",
+        zarr_store.zarr2_json(array_metadata(data.shape, data.dtype, chunks, compressor)),
+    )
+    zarr_store.write_level(store, key, data)
 
 
 def write_multiscale(
@@ -485,9 +461,9 @@ def write_multiscale(
     and released before the next one is asked for. ``dtype`` casts every level; ``chunks`` gets
     leading 1s for extra leading axes. The metadata is written last (see the module docstring).
     """
-    from copick.formats.zarr_store import zarr2_json
+    from copick.formats.zarr_store import clear, zarr2_json
 
-    _clear_store(store)
+    clear(store)
     shapes: list[tuple[int, ...]] = []
     for i, level in enumerate(levels):
         arr = np.asarray(level)
@@ -509,13 +485,15 @@ def write_multiscale(
 def open_level(store: Any, level: str | int = "0", writable: bool = False) -> Any:
     """The zarr array of one level; ``MissingLevelError`` (a ``KeyError``) names what is missing."""
     import zarr
-    from zarr.errors import NodeNotFoundError
+
+    from copick.formats.zarr_store import group_not_found
 
     key = str(level)
     where = _where(store)
     try:
         group = zarr.open_group(store=store, mode="r+" if writable else "r")
-    except (NodeNotFoundError, FileNotFoundError):
+        group.attrs.asdict()  # zarr 2 reads .zattrs lazily: parse it here, as zarr 3 does on open
+    except group_not_found():
         raise MissingLevelError(
             f"{where}: no image stored (no .zgroup): it is empty, or its writer did not finish; "
             f"level {key!r} cannot be read"

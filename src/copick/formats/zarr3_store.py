@@ -1,50 +1,46 @@
-"""Zarr stores for copick's images: zarr-python 3 stores that read and write zarr v2 as copick 1.31 did.
+"""The zarr-3 half of ``copick.formats.zarr_store``: a store that keeps copick 1.31's zarr v2 files.
 
-``open_store(layer, rel, read_only)`` returns a ``CopickStore``: a thin ``WrapperStore`` around
-``zarr.storage.LocalStore`` (local disks: plain files, atomic writes) or ``zarr.storage.FsspecStore``
-(everything else; a synchronous filesystem such as ``memory://`` is wrapped in fsspec's
-``AsyncFileSystemWrapper``, an async one such as s3fs gets an ``asynchronous=True`` twin).
+``open_store`` returns a ``CopickStore``: a thin ``WrapperStore`` around ``zarr.storage.LocalStore``
+(local disks: plain files) or ``zarr.storage.FsspecStore`` (everything else; a synchronous
+filesystem such as ``memory://`` is wrapped in fsspec's ``AsyncFileSystemWrapper``, an async one such
+as s3fs gets an ``asynchronous=True`` twin).
 
-How zarr v2 with ``/`` chunk keys is kept under zarr 3 (decision, investigated in zarr 3.1.6):
+How zarr v2 with ``/`` chunk keys is kept under zarr 3 (investigated in zarr 3.1.6), without touching
+zarr's process-wide settings:
 
-* zarr 3 picks the format of a new node from the global ``default_zarr_format`` setting *before* it
-  looks at the store (``zarr.api.asynchronous.create`` raises ``compressor cannot be used for arrays
-  with zarr_format 3`` without ever touching it), so no store can choose the format. Opening a store
-  therefore sets ``zarr.config["default_zarr_format"] = 2`` for the process, once: plugin code such
-  as ``zarr.create(..., compressor=numcodecs.Blosc(), store=tomo.zarr())`` or
-  ``zarr.open(x.zarr(), mode="a")`` then writes v2, as it did under zarr 2, which copick 1.31
-  required. Code that asks for ``zarr_format=3`` explicitly still gets v3.
-* zarr 3 gives v2 arrays the ``.`` separator unless told otherwise, and no setting changes that.
-  zarr 2's ``FSStore(key_separator="/")``, which copick 1.31 returned, imposed ``/`` on every array
-  created through it; ``CopickStore`` does the same: when a v2 ``.zarray`` is written through it, the
+* zarr 3 picks the format of a new node from its global ``default_zarr_format`` *before* it looks at
+  the store, so no store can choose it. The store refuses zarr 3 metadata (``zarr.json``) with an
+  error saying to pass ``zarr_format=2``: a copick image is zarr v2, which copick 1.31 requires.
+* zarr 3 gives v2 arrays the ``.`` separator unless told otherwise. zarr 2's
+  ``FSStore(key_separator="/")``, which copick 1.31 returned, imposed ``/`` on every array created
+  through it; ``CopickStore`` does the same: when a v2 ``.zarray`` is written through it, the
   ``dimension_separator`` is rewritten to ``"/"``, and the chunk keys that the creating array object
   still spells ``1.0.2`` are mapped to ``1/0/2`` for that array. Arrays opened later read ``"/"``
-  from ``.zarray`` and use ``/`` keys themselves; arrays created elsewhere with ``.`` keep them.
+  from ``.zarray``; arrays created elsewhere with ``.`` keep it.
 * Metadata written through the store is re-serialised as zarr 2 wrote it (sorted keys, 4-space
-  indent), and an empty ``{}`` ``.zattrs`` is deleted rather than written (zarr 2 wrote none), so
-  trees match copick 1.31's file for file.
+  indent), and an empty ``{}`` ``.zattrs`` is deleted rather than written (zarr 2 wrote none).
+* Members list in key order (``0, 1, 2``) as under zarr 2: directory listings are sorted, and on
+  local disks metadata is read without yielding, so zarr's concurrent member lookups finish in order.
 
-The store also answers the zarr 2 ``MutableMapping`` calls that user code makes on ``tomo.zarr()``
-(``store[".zattrs"]``, ``key in store``, ``del store[key]``, iteration), and exposes ``fs``,
-``path`` and ``mode`` like zarr 2's ``FSStore``. A read-only store (every store of the static layer)
-refuses writes and deletes with ``ReadOnlyStoreError`` (a ``PermissionError`` and a ``ValueError``,
-so both copick's and zarr's callers catch it).
+The store also answers the zarr 2 ``MutableMapping`` calls (``store[".zattrs"]``, ``key in store``,
+``del store[key]``, ``len``, iteration) and exposes ``fs``, ``path`` and ``mode`` like zarr 2's
+``FSStore``. A read-only store refuses writes with ``ReadOnlyStoreError``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import re
-import threading
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from zarr.errors import NodeNotFoundError
 from zarr.storage import FsspecStore, LocalStore, WrapperStore
 
 from copick.errors import ReadOnlyStoreError
+from copick.formats.zarr_store import ZarrFormatError, zarr2_json
 
 if TYPE_CHECKING:
     from zarr.abc.store import ByteRequest, Store
@@ -53,51 +49,15 @@ if TYPE_CHECKING:
     from copick.storage import Layer
 
 _V2_METADATA_KEYS = (".zarray", ".zgroup", ".zattrs")
+_METADATA_KEYS = (*_V2_METADATA_KEYS, "zarr.json")
+NOT_FOUND = (NodeNotFoundError, FileNotFoundError)  # zarr.open_group on a store holding no group
 _DOTTED_CHUNK_KEY = re.compile(r"\d+(?:\.\d+)+")
 
-_defaults_lock = threading.Lock()
-_defaults_set = False
 _async_fs_cache: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
-
-
-def ensure_zarr_v2_default() -> None:
-    """Make zarr create format-2 nodes unless told otherwise (process-wide, done once)."""
-    global _defaults_set
-    if _defaults_set:
-        return
-    with _defaults_lock:
-        if not _defaults_set:
-            import zarr
-
-            zarr.config.set({"default_zarr_format": 2})
-            zarr.open = _accept_positional_mode(zarr.open)
-            _defaults_set = True
-
-
-def _accept_positional_mode(open_func: Any) -> Any:
-    """``zarr.open(store, "w")`` as zarr 2 allowed (zarr 3 takes ``mode`` by keyword only); plugins
-    such as copick-utils call it that way on the stores copick hands out."""
-    if getattr(open_func, "_copick_compat", False):
-        return open_func
-
-    @functools.wraps(open_func)
-    def open_compat(store: Any = None, *args: Any, **kwargs: Any) -> Any:
-        if args and "mode" not in kwargs:
-            kwargs["mode"], args = args[0], args[1:]
-        return open_func(store, *args, **kwargs)
-
-    open_compat._copick_compat = True  # type: ignore[attr-defined]
-    return open_compat
-
-
-def zarr2_json(obj: Any) -> bytes:
-    """JSON bytes exactly as zarr 2 wrote metadata (sorted keys, 4-space indent, ASCII)."""
-    return json.dumps(obj, indent=4, sort_keys=True, ensure_ascii=True, separators=(",", ": ")).encode()
 
 
 def open_store(layer: Layer, rel: str, read_only: bool) -> CopickStore:
     """A zarr store rooted at ``rel`` of ``layer``; local disks get ``LocalStore``, others fsspec."""
-    ensure_zarr_v2_default()
     path = layer.path(rel)
     inner: Store
     if layer.is_local:
@@ -105,6 +65,43 @@ def open_store(layer: Layer, rel: str, read_only: bool) -> CopickStore:
     else:
         inner = FsspecStore(_async_fs(layer.fs), read_only=read_only, path=path.rstrip("/"))
     return CopickStore(inner, layer=layer, path=path)
+
+
+def local_store(path: str) -> CopickStore:
+    """A writable store on a local folder outside any project (import/export files)."""
+    return CopickStore(LocalStore(path), path=path)
+
+
+def clear(store: CopickStore) -> None:
+    """Empty a store, completion markers first; the store's own folder is kept."""
+    from zarr.core.sync import sync
+
+    store.invalidate_listings()  # a stale cached listing would leave old levels behind
+
+    async def clear_all() -> None:
+        for marker in (".zgroup", ".zattrs", "zarr.json"):
+            await store.delete(marker)
+        names = [name async for name in store.list_dir("")]
+        for name in names:
+            try:
+                await store.delete_dir(name)
+            except ValueError:  # LocalStore: a file, not a folder
+                await store.delete(name)
+
+    sync(clear_all())
+
+
+def write_level(store: CopickStore, key: str, data: Any) -> None:
+    """Write ``data`` into the v2 array whose ``.zarray`` is already at ``key``, every chunk kept."""
+    import zarr
+
+    arr = zarr.open_array(store=store, path=key, mode="r+", zarr_format=2)
+    arr.with_config({"write_empty_chunks": True})[...] = data
+
+
+def chunk_separator(array: Any) -> str | None:
+    """The chunk key separator of a v2 array (``None`` for v3 arrays)."""
+    return getattr(array.metadata, "dimension_separator", None)
 
 
 def _async_fs(fs: Any) -> Any:
@@ -144,6 +141,7 @@ class CopickStore(WrapperStore[Any]):
         self.path = path
         self._fs = fs
         self.key_separator = "/"
+        self._local_root = str(store.root) if isinstance(store, LocalStore) else ""
         # Array prefixes whose .zarray we rewrote to "/": their creators still emit dotted keys.
         self._slash_arrays: set[str] = slash_arrays if slash_arrays is not None else set()
 
@@ -201,6 +199,11 @@ class CopickStore(WrapperStore[Any]):
     def _metadata_value(self, key: str, value: Buffer) -> Buffer | None:
         """Rewrite v2 metadata the way zarr 2 wrote it; ``None`` means "delete the key"."""
         name = key.rpartition("/")[2]
+        if name == "zarr.json":
+            raise ZarrFormatError(
+                f"{self.path}: copick images are zarr format 2 (as copick 1.31 reads them); with zarr 3 "
+                "pass zarr_format=2 when creating arrays or groups in a copick store"
+            )
         if name not in _V2_METADATA_KEYS:
             return value
         try:
@@ -220,6 +223,13 @@ class CopickStore(WrapperStore[Any]):
     async def get(
         self, key: str, prototype: BufferPrototype, byte_range: ByteRequest | None = None
     ) -> Buffer | None:
+        if byte_range is None and self._local_root and key.rpartition("/")[2] in _METADATA_KEYS:
+            # No await: zarr's concurrent member lookups then finish in key order (see module doc).
+            try:
+                with open(f"{self._local_root}/{key}", "rb") as f:
+                    return prototype.buffer.from_bytes(f.read())
+            except (FileNotFoundError, NotADirectoryError):
+                return None
         return await self._store.get(self._map_key(key), prototype, byte_range)
 
     async def get_partial_values(
@@ -233,6 +243,11 @@ class CopickStore(WrapperStore[Any]):
     ) -> AsyncGenerator[tuple[str, Buffer | None], None]:
         for key, prototype, byte_range in requests:
             yield key, await self.get(key, prototype, byte_range)
+
+    async def list_dir(self, prefix: str) -> AsyncIterator[str]:
+        """Entries in key order, as zarr 2 listed them (zarr 3 keeps the listing's order)."""
+        for name in sorted([name async for name in self._store.list_dir(prefix)]):
+            yield name
 
     async def exists(self, key: str) -> bool:
         return await self._store.exists(self._map_key(key))

@@ -84,13 +84,12 @@ def write_zarr_volume(
     metadata: dict[str, Any] | None = None,
 ) -> str:
     """Write ``levels`` (arrays, level 0 first) as an OME-Zarr 0.4 image at the local ``path`` (replaced)."""
-    from zarr.storage import LocalStore
-
     from copick.formats import ome
+    from copick.formats.zarr_store import local_store
 
     os.makedirs(path, exist_ok=True)
     options: dict[str, Any] = {"channel_axis": channel_axis, "metadata": metadata}
     if chunks is not None:
         options["chunks"] = chunks
-    ome.write_multiscale(LocalStore(path), levels, voxel_size, **options)
+    ome.write_multiscale(local_store(path), levels, voxel_size, **options)
     return path
