@@ -1,13 +1,15 @@
 """Shared test fixtures: the copick 1.31.0 reference fixture, fresh projects on every backend.
 
+Markers: ``volumes``, ``s3`` (below).
+
 Tests marked ``volumes`` are skipped unless ``RUN_VOLUME_TESTS_BY_DEFAULT`` (below) is True or the
 environment sets ``COPICK_TEST_VOLUMES=1``. Tests running on the S3 backend are marked ``s3``
 (``-m "not s3"`` skips the loopback server). ``COPICK_TEST_S3_MODE=thread`` runs the server in-process.
 
 Fixtures
 --------
-``shared_dir`` (session)         the shared folder (specs, fixtures); ``COPICK_SHARED_DIR`` overrides.
-``expected`` (session)           ``expected.json`` of the reference fixture, as a dict.
+``expected`` (session)           ``expected.json`` of the reference fixture (written by copick 1.31.0 at
+                                 the first run, see ``reference_fixture.py``), as a dict.
 ``fixture_config``               path of a config for a tmp copy of the main fixture project
                                  (roots rewritten to absolute ``local://`` URLs).
 ``fixture_overlay_config``       same for the overlay variant; the copied ``static/`` tree is made
@@ -40,8 +42,10 @@ from typing import Any
 import pytest
 
 try:  # tests/ on sys.path (pytest's default "prepend" import mode, no tests/__init__.py)
+    import reference_fixture
     from s3server import LoopbackS3, loopback_s3
 except ImportError:  # pragma: no cover - tests/ imported as a package
+    from tests import reference_fixture
     from tests.s3server import LoopbackS3, loopback_s3
 
 
@@ -50,16 +54,9 @@ except ImportError:  # pragma: no cover - tests/ imported as a package
 # --------------------------------------------------------------------------------------------
 
 
-def _shared_dir() -> Path:
-    override = os.environ.get("COPICK_SHARED_DIR")
-    if override:
-        return Path(override).resolve()
-    # tests/conftest.py -> repo -> the repo's parent, which holds "shared" beside the repo.
-    return Path(__file__).resolve().parents[1].parent / "shared"
+FIXTURE_DIR = reference_fixture.FIXTURE_DIR
+_FIXTURE_MISSING = ""  # why the reference fixture could not be written (no package registry)
 
-
-SHARED_DIR = _shared_dir()
-FIXTURE_DIR = SHARED_DIR / "fixtures" / "copick131-project"
 
 PROJECT_OBJECTS: list[dict[str, Any]] = [
     {"name": "proteasome", "is_particle": True, "label": 1, "color": [255, 0, 0, 255], "radius": 60.0},
@@ -96,6 +93,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    global _FIXTURE_MISSING
+    try:  # once per machine: copick 1.31.0 writes the fixture (reference_fixture.py); then a stat
+        reference_fixture.ensure()
+    except Exception as exc:  # refenv.RefEnvUnavailable without a package registry
+        _FIXTURE_MISSING = f"copick 1.31.0 could not write the reference fixture: {exc}"
     config.addinivalue_line(
         "markers",
         "volumes: tests of volume entities (tomograms, features, segmentations, object maps)",
@@ -109,16 +111,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    return SHARED_DIR
-
-
-@pytest.fixture(scope="session")
 def expected() -> dict[str, Any]:
     """``expected.json`` of the reference fixture (what copick 1.31.0 reported for it)."""
     path = FIXTURE_DIR / "expected.json"
     if not path.is_file():
-        pytest.skip(f"reference fixture not found at {FIXTURE_DIR} (set COPICK_SHARED_DIR)")
+        pytest.skip(_FIXTURE_MISSING or f"reference fixture not found at {FIXTURE_DIR}")
     with open(path) as f:
         return json.load(f)
 
@@ -130,7 +127,7 @@ def copy_fixture(tmp_path: Path, variant: bool = False) -> Path:
     rewritten to absolute ``local://`` URLs resolved against the config file's folder.
     """
     if not FIXTURE_DIR.is_dir():
-        pytest.skip(f"reference fixture not found at {FIXTURE_DIR} (set COPICK_SHARED_DIR)")
+        pytest.skip(_FIXTURE_MISSING or f"reference fixture not found at {FIXTURE_DIR}")
     dst = tmp_path / "copick131-project"
     if variant:  # only the variant's own folder is needed
         shutil.copytree(FIXTURE_DIR / "overlay-variant", dst / "overlay-variant")

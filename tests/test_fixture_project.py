@@ -1,7 +1,7 @@
 """A project written by the real copick 1.31.0 opens here and reads back exactly what 1.31.0 reported.
 
-The reference fixture (``shared/fixtures/copick131-project``) and its manifest ``expected.json`` were
-produced by copick 1.31.0; see ``shared/fixtures/README.md``. Every non-volume fact of the manifest
+The reference fixture and its manifest ``expected.json`` are written by copick 1.31.0 at test time
+(``tests/reference_fixture.py``); see ``tests/fixture131/README.md``. Every non-volume fact of the manifest
 is checked here, through both entry points users call (``copick.from_file`` and
 ``CopickRootFSSpec.from_file``), for the single-root project and for the static + overlay variant.
 Volume facts (tomograms, features, segmentations, object maps) live in ``test_fixture_volumes.py``.

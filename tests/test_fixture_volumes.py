@@ -3,7 +3,7 @@
 Every volume fact of ``expected.json`` is checked: the full ``.zattrs``/``.zgroup``/``.zarray``
 metadata, and per level shape, dtype, chunks, sum/mean/min/max, sample values and (for integer
 data) unique labels and counts, through ``zarr.open(entity.zarr())`` as plugins do and through the
-entity's own ``numpy()``. See ``shared/fixtures/README.md`` for the fixture.
+entity's own ``numpy()``. See ``tests/fixture131/README.md`` for the fixture.
 """
 
 from __future__ import annotations

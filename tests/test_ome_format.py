@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 import zarr
 
+import reference_fixture
 from copick.errors import CorruptFileError, ReadOnlyStoreError
 from copick.formats import ome
 from copick.formats.zarr_store import CopickStore, open_store
@@ -26,8 +27,7 @@ from copick.storage import Layer
 from copick.util import ome as util_ome
 from zarr_compat import V2, requires_zarr3
 
-SHARED = Path(os.environ.get("COPICK_SHARED_DIR") or Path(__file__).resolve().parents[1].parent / "shared")
-FIXTURE = SHARED / "fixtures" / "copick131-project"
+FIXTURE = reference_fixture.FIXTURE_DIR  # written by copick 1.31.0 (tests/reference_fixture.py)
 
 # Every image of the main fixture project: (relative path, kind).
 FIXTURE_IMAGES = [

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import os
 import tracemalloc
 from pathlib import Path
 
@@ -11,13 +10,13 @@ import numpy as np
 import pytest
 import zarr
 
+import reference_fixture
 from copick.formats import ome
 from copick.util import ome as util_ome
 
 skimage_transform = pytest.importorskip("skimage.transform")
 
-SHARED = Path(os.environ.get("COPICK_SHARED_DIR") or Path(__file__).resolve().parents[1].parent / "shared")
-FIXTURE = SHARED / "fixtures" / "copick131-project"
+FIXTURE = reference_fixture.FIXTURE_DIR  # written by copick 1.31.0 (tests/reference_fixture.py)
 RUN1 = FIXTURE / "ExperimentRuns" / "TS_001"
 
 SHAPES = [(34, 46, 52), (33, 45, 51), (5, 6, 7), (1, 1, 1), (2, 3, 1), (7, 1, 4), (3, 64, 2)]
