@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -39,6 +40,9 @@ CREDENTIALS_ENV = {
 }
 
 START_TIMEOUT_S = 30.0
+
+# A werkzeug access-log line: '... "GET /bucket/key HTTP/1.1" 200 -' (the method may be coloured).
+_ACCESS_LINE = re.compile(r'"(?:\x1b\[[0-9;]*m)?(?:GET|PUT|HEAD|POST|DELETE) \S+ HTTP/')
 
 
 @dataclass(frozen=True)
@@ -159,6 +163,52 @@ def _process_server() -> Iterator[str]:
                 proc.kill()
                 proc.wait()
         return
+
+
+class ServerProcess:
+    """A moto server process that a test can stop and start again on the same port (the bucket is
+    created anew: moto keeps its data in memory), with every request logged to count them."""
+
+    def __init__(self, log_path: str, bucket: str = "copick-test"):
+        self.port = _free_port()
+        self.log_path = log_path
+        self.s3 = LoopbackS3(endpoint_url=f"http://127.0.0.1:{self.port}", bucket=bucket)
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with open(self.log_path, "ab") as log:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+            )
+        _wait_until_up(self.s3.endpoint_url, self._proc)
+        with _credentials_env():
+            self.s3.filesystem().mkdir(self.s3.bucket)
+
+    def stop(self) -> None:
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.wait()
+            self._proc = None
+
+    def requests(self) -> int:
+        """S3 requests answered so far (werkzeug's access log lines; the health probe excluded)."""
+        with open(self.log_path, encoding="utf-8", errors="replace") as log:
+            return sum(1 for line in log if _ACCESS_LINE.search(line) and "/moto-api/" not in line)
+
+
+@contextlib.contextmanager
+def logged_s3(log_path: str) -> Iterator[ServerProcess]:
+    """A ``ServerProcess`` started (dummy AWS credentials in the environment), stopped on exit."""
+    server = ServerProcess(log_path)
+    with _credentials_env():
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
 
 
 @contextlib.contextmanager

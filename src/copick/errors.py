@@ -67,3 +67,11 @@ class ReadOnlyStoreError(ReadOnlyError, ValueError):
 
 class MissingEntityError(CopickError, ValueError):
     """A run, voxel spacing or tomogram that does not exist and may not be created (``create=False``)."""
+
+
+class StorageUnreachableError(CopickError, ConnectionError):
+    """The server of a project layer cannot be reached (after a bounded retry); names the URL."""
+
+
+class ConcurrentWriteError(CopickError, ValueError):
+    """Another live process is writing the same image; a ``ValueError`` as zarr's raw error was."""

@@ -11,32 +11,21 @@ import contextlib
 import functools
 import os
 import posixpath
-import tempfile
 import threading
-import time
 import uuid
-from collections.abc import Iterator
-from typing import Any, NamedTuple
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple, TypeVar
 
 from copick.errors import ConfigError, ReadOnlyError, UnsafePathError
+from copick.storage_local import TEMP_STEM, create_new, exchange
+from copick.storage_local import write_atomic as _write_local_atomic  # old import path
+from copick.storage_remote import Snapshot, find_all, find_or_empty, fresh_cat, is_within, put_new, with_retry
 
 # Object stores write a whole object in one request: a plain put is already atomic there.
 _ATOMIC_PUT_PROTOCOLS = {"s3", "s3a", "gs", "gcs", "az", "abfs", "adl", "memory", "http", "https"}
 
 
-def _current_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-_FILE_MODE = 0o666 & ~_current_umask()
-
-# Temporary names are ``.<start of the name>.<random>.tmp``: short enough for any valid name.
-TEMP_STEM = 96
-
-# How long a prefetched subtree listing may answer folder listings (object stores only).
-PREFETCH_TTL_SECONDS = 10.0
+T = TypeVar("T")
 
 
 class DirEntry(NamedTuple):
@@ -59,7 +48,8 @@ class Layer:
         protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
         self.protocol = protocol
         self._atomic_put = protocol in _ATOMIC_PUT_PROTOCOLS
-        self._snapshots: dict[str, _Snapshot] = {}
+        self._snapshots: dict[str, Snapshot] = {}
+        self._listing: dict[str, threading.Event] = {}  # subtrees being listed by some thread
         self._lock = threading.Lock()
 
     @classmethod
@@ -78,10 +68,10 @@ class Layer:
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickle without the lock and the prefetched listings (for process pools)."""
-        return {k: v for k, v in self.__dict__.items() if k not in ("_lock", "_snapshots")}
+        return {k: v for k, v in self.__dict__.items() if k not in ("_lock", "_snapshots", "_listing")}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state, _lock=threading.Lock(), _snapshots={})
+        self.__dict__.update(state, _lock=threading.Lock(), _snapshots={}, _listing={})
 
     @functools.cached_property
     def place(self) -> tuple:
@@ -109,29 +99,51 @@ class Layer:
 
     # --- reading ---------------------------------------------------------------------------
 
+    def _remote(self, call: Callable[[], T], path: str, what: str) -> T:
+        """``call()`` on the remote filesystem, retried while the server is unreachable."""
+        return with_retry(call, f"{self.protocol}://{path.lstrip('/')}", self.fs, what)
+
     def prefetch(self, rels: list[str]) -> None:
         """On remote filesystems, make sure subtree ``rels[0]`` is listed in memory; when it is not,
         list it and the other ``rels`` (read-ahead) each in one recursive request, concurrently on
         async filesystems such as S3. Listings below them are answered from memory for
-        ``PREFETCH_TTL_SECONDS``."""
+        ``PREFETCH_TTL_SECONDS``. Threads share the work: a subtree being listed by one thread is
+        waited for, never listed again, so parallel work makes no more requests than serial work."""
         if self.is_local:
             return
         paths = list(dict.fromkeys(self.path(r) for r in rels))
+        bases: list[str] = []
         with self._lock:
             if not paths or self._has_fresh(paths[0]):
                 return  # the subtree needed now is known: no read-ahead until it is not
-            bases = [b for b in paths if not self._has_fresh(b)]
-        for base in bases:
-            self.fs.invalidate_cache(base)
+            pending = self._listing.get(paths[0])
+            if pending is None:
+                pending = threading.Event()
+                bases = [b for b in paths if not self._has_fresh(b) and b not in self._listing]
+                self._listing.update(dict.fromkeys(bases, pending))
+        if not bases:
+            pending.wait()  # another thread is listing this subtree: its snapshot will answer
+            return
+        try:
+            for base in bases:
+                self.fs.invalidate_cache(base)
+            snapshots = self._remote(lambda: self._list_subtrees(bases), bases[0], "list")
+            with self._lock:
+                self._snapshots.update(snapshots)
+        finally:
+            with self._lock:
+                for base in bases:
+                    self._listing.pop(base, None)
+            pending.set()
+
+    def _list_subtrees(self, bases: list[str]) -> dict[str, Snapshot]:
         if getattr(self.fs, "async_impl", False):
             from fsspec.asyn import sync
 
-            listings = sync(self.fs.loop, _find_all, self.fs, bases)
+            listings = sync(self.fs.loop, find_all, self.fs, bases)
         else:
-            listings = [_find_or_empty(self.fs, base) for base in bases]
-        snapshots = {base: _Snapshot(base, infos) for base, infos in zip(bases, listings)}
-        with self._lock:
-            self._snapshots.update(snapshots)
+            listings = [find_or_empty(self.fs, base) for base in bases]
+        return {base: Snapshot(base, infos) for base, infos in zip(bases, listings)}
 
     def _has_fresh(self, base: str) -> bool:
         snapshot = self._snapshots.get(base)
@@ -147,55 +159,78 @@ class Layer:
             return
         with self._lock:
             for base in list(self._snapshots):
-                if _is_within(path, base) or (below and _is_within(base, path)):
+                if is_within(path, base) or (below and is_within(base, path)):
                     del self._snapshots[base]
 
-    def _from_snapshot(self, path: str) -> list[DirEntry] | None:
+    def _from_snapshot(self, path: str, hidden: bool) -> list[DirEntry] | None:
         with self._lock:
             for base, snapshot in list(self._snapshots.items()):
-                if _is_within(path, base):
+                if is_within(path, base):
                     if snapshot.fresh():
-                        return snapshot.entries(path)
+                        return [DirEntry(*entry) for entry in snapshot.entries(path, hidden)]
                     del self._snapshots[base]
         return None
 
-    def list_dir(self, rel: str) -> list[DirEntry]:
-        """Visible entries of a folder (names starting with ``.`` skipped); ``[]`` if it is missing."""
+    def list_dir(self, rel: str, hidden: bool = False) -> list[DirEntry]:
+        """Entries of a folder, ``[]`` if it is missing; names starting with ``.`` (temporary and
+        staging files) only with ``hidden``."""
         path = self.path(rel)
         if self.is_local:
             try:
                 with os.scandir(path) as it:
-                    return [DirEntry(e.name, e.is_dir()) for e in it if not e.name.startswith(".")]
+                    return [DirEntry(e.name, e.is_dir()) for e in it if hidden or not e.name.startswith(".")]
             except (FileNotFoundError, NotADirectoryError):
                 return []
-        cached = self._from_snapshot(path)
+        cached = self._from_snapshot(path, hidden)
         if cached is not None:
             return cached
-        try:
+
+        def ls() -> list[dict]:
             self.fs.invalidate_cache(path)
-            infos = self.fs.ls(path, detail=True)
-        except (FileNotFoundError, NotADirectoryError):
-            return []
+            try:
+                return self.fs.ls(path, detail=True)
+            except (FileNotFoundError, NotADirectoryError):
+                return []
+
         entries = []
-        for info in infos:
+        for info in self._remote(ls, path, "list"):
             name = posixpath.basename(info["name"].rstrip("/"))
-            if name and not name.startswith(".") and info["name"].rstrip("/") != path.rstrip("/"):
+            if name and (hidden or not name.startswith(".")) and info["name"].rstrip("/") != path.rstrip("/"):
                 entries.append(DirEntry(name, info.get("type") == "directory"))
         return entries
+
+    def list_files(self, rel: str) -> list[str]:
+        """Every file below folder ``rel`` (hidden ones too), as paths relative to ``rel``."""
+        path = self.path(rel)
+        if self.is_local:
+            return [
+                os.path.relpath(os.path.join(d, f), path).replace(os.sep, "/")
+                for d, _, files in os.walk(path)
+                for f in files
+            ]
+        self.fs.invalidate_cache(path)
+        found = self._remote(lambda: find_or_empty(self.fs, path), path, "list")
+        prefix = path.rstrip("/") + "/"
+        return sorted(n[len(prefix) :] for n, i in found.items() if i.get("type") != "directory")
 
     def exists(self, rel: str) -> bool:
         path = self.path(rel)
         if self.is_local:
             return os.path.exists(path)
-        self.fs.invalidate_cache(path)
-        return self.fs.exists(path)
+
+        def exists() -> bool:
+            self.fs.invalidate_cache(path)
+            return self.fs.exists(path)
+
+        return self._remote(exists, path, "check")
 
     def read_bytes(self, rel: str) -> bytes:
+        """The whole file, as it is on the server now (no cached listing is consulted)."""
         path = self.path(rel)
         if self.is_local:
             with open(path, "rb") as f:
                 return f.read()
-        return self.fs.cat_file(path)
+        return self._remote(lambda: fresh_cat(self.fs, self.protocol, path), path, "read")
 
     # --- writing ---------------------------------------------------------------------------
 
@@ -205,7 +240,7 @@ class Layer:
         if self.is_local:
             os.makedirs(path, exist_ok=True)
         elif not self._atomic_put:
-            self.fs.makedirs(path, exist_ok=True)
+            self._remote(lambda: self.fs.makedirs(path, exist_ok=True), path, "create")
 
     def write_bytes(self, rel: str, data: bytes) -> None:
         """Replace the file at ``rel`` with ``data`` atomically; parent folders are created."""
@@ -214,9 +249,51 @@ class Layer:
         if self.is_local:
             _write_local_atomic(path, data)
         elif self._atomic_put:
-            self.fs.pipe_file(path, data)
+            self._remote(lambda: self.fs.pipe_file(path, data), path, "write")
         else:
-            self._write_remote_via_rename(path, data)
+            self._remote(lambda: self._write_remote_via_rename(path, data), path, "write")
+
+    def create_bytes(self, rel: str, data: bytes) -> None:
+        """Write a new file at ``rel``; ``FileExistsError`` if one is there. Of several processes
+        creating the same file at once, exactly one succeeds.
+
+        Local disks: the data goes to a temporary file that is hard-linked to ``rel`` (the link fails
+        if ``rel`` exists), so the file appears whole. Object stores: a conditional PUT
+        (``If-None-Match: *``); where the server or filesystem offers none (older fsspec, a server
+        answering "not implemented", SFTP and other rename-based filesystems) a check then a write,
+        exclusive only against this process."""
+        path = self._writable_path(rel, "create")
+        self._invalidate(path)
+        if self.is_local:
+            create_new(path, data)
+        elif self._atomic_put:
+            self._remote(lambda: put_new(self.fs, path, data), path, "create")
+        else:
+
+            def check_then_write() -> None:
+                self.fs.invalidate_cache(path)
+                if self.fs.exists(path):
+                    raise FileExistsError(path)
+                self._write_remote_via_rename(path, data)
+
+            self._remote(check_then_write, path, "create")
+
+    def copy_files(self, pairs: list[tuple[str, str]]) -> None:
+        """Copy files within the layer (server-side on object stores), ``(source, destination)``."""
+        if not pairs:
+            return
+        sources = [self.path(a) for a, _ in pairs]
+        targets = [self._writable_path(b, "write") for _, b in pairs]
+        for target in targets:
+            self._invalidate(target)
+        if self.is_local:
+            import shutil
+
+            for a, b in zip(sources, targets):
+                os.makedirs(os.path.dirname(b), exist_ok=True)
+                shutil.copyfile(a, b)
+            return
+        self._remote(lambda: self.fs.copy(sources, targets), targets[0], "copy")
 
     def _write_remote_via_rename(self, path: str, data: bytes) -> None:
         parent, name = posixpath.split(path)
@@ -242,11 +319,15 @@ class Layer:
             else:
                 os.remove(path)
             return
-        self.fs.invalidate_cache(path)
-        if not self.fs.exists(path):
-            raise FileNotFoundError(path)
-        self.fs.rm(path, recursive=True)
-        self.fs.invalidate_cache(path)
+
+        def delete() -> None:
+            self.fs.invalidate_cache(path)
+            if not self.fs.exists(path):
+                raise FileNotFoundError(path)
+            self.fs.rm(path, recursive=True)
+            self.fs.invalidate_cache(path)
+
+        self._remote(delete, path, "delete")
 
     def discard(self, rel: str) -> None:
         """Delete a file or folder if it is there (one check, not an ``exists`` before ``delete``)."""
@@ -266,7 +347,7 @@ class Layer:
         if not os.path.exists(dest):
             os.rename(new, dest)
             return
-        if not _exchange(new, dest):
+        if not exchange(new, dest):
             old = f"{new}.old"
             os.rename(dest, old)
             os.rename(new, dest)
@@ -280,96 +361,6 @@ class Layer:
         if not read_only:
             self._writable_path(rel, "write")
         return open_store(self, rel, read_only or self.read_only)
-
-
-def _exchange(a: str, b: str) -> bool:
-    """Atomically swap two paths with Linux ``renameat2(RENAME_EXCHANGE)``; False if unavailable."""
-    renameat2 = _renameat2()
-    if renameat2 is None:
-        return False
-    at_fdcwd, rename_exchange = -100, 2
-    return renameat2(at_fdcwd, a.encode(), at_fdcwd, b.encode(), rename_exchange) == 0
-
-
-@functools.cache
-def _renameat2() -> Any:
-    import ctypes
-
-    try:
-        return ctypes.CDLL("libc.so.6", use_errno=True).renameat2
-    except (OSError, AttributeError):
-        return None
-
-
-def _find_or_empty(fs: Any, base: str) -> dict:
-    try:
-        return fs.find(base, withdirs=True, detail=True)
-    except (FileNotFoundError, NotADirectoryError):
-        return {}
-
-
-async def _find_all(fs: Any, bases: list[str]) -> list[dict]:
-    """Recursive listings of several prefixes at once (a missing prefix lists as empty)."""
-    import asyncio
-
-    async def one(base: str) -> dict:
-        try:
-            return await fs._find(base, withdirs=True, detail=True)
-        except (FileNotFoundError, NotADirectoryError):
-            return {}
-
-    return list(await asyncio.gather(*(one(base) for base in bases)))
-
-
-def _is_within(path: str, base: str) -> bool:
-    return path == base or path.startswith(base.rstrip("/") + "/")
-
-
-class _Snapshot:
-    """The folder tree under ``base`` as one recursive listing saw it."""
-
-    def __init__(self, base: str, infos: dict[str, dict]):
-        self.base = base.rstrip("/")
-        self.taken = time.monotonic()
-        self.tree: dict[str, dict[str, bool]] = {self.base: {}}
-        prefix = self.base + "/"
-        for name, info in infos.items():
-            name = name.rstrip("/")
-            if not name.startswith(prefix):
-                continue
-            parts = name[len(prefix) :].split("/")
-            parent = self.base
-            for i, part in enumerate(parts):
-                is_dir = i < len(parts) - 1 or info.get("type") == "directory"
-                children = self.tree.setdefault(parent, {})
-                children[part] = children.get(part, False) or is_dir
-                parent = f"{parent}/{part}"
-            if info.get("type") == "directory":
-                self.tree.setdefault(parent, {})
-
-    def fresh(self) -> bool:
-        return time.monotonic() - self.taken < PREFETCH_TTL_SECONDS
-
-    def entries(self, path: str) -> list[DirEntry]:
-        children = self.tree.get(path.rstrip("/"), {})
-        return [DirEntry(name, is_dir) for name, is_dir in children.items() if not name.startswith(".")]
-
-
-def _write_local_atomic(path: str, data: bytes) -> None:
-    parent, name = os.path.split(path)
-    os.makedirs(parent, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{name[:TEMP_STEM]}.", suffix=".tmp", dir=parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, _FILE_MODE)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(tmp)
-        raise
 
 
 class ProjectStorage:

@@ -64,6 +64,11 @@ class CopickMesh(AnnotationMixin, StoredEntity):
         self._require_writable("store")
         self._storage.overlay.write_bytes(self._relpath, glb.dump_scene(self.mesh))
 
+    def _store_new(self) -> None:
+        """``store()`` for a new mesh: ``FileExistsError`` if the file exists (create-only)."""
+        self._require_writable("store")
+        self._storage.overlay.create_bytes(self._relpath, glb.dump_scene(self.mesh))
+
     def delete(self) -> None:
         self._require_writable("delete")
         self._storage.overlay.delete(self._relpath)

@@ -216,6 +216,16 @@ class CopickPicks(AnnotationMixin, StoredEntity):
     def store(self) -> None:
         """Write the picks file atomically; read-only picks raise ``PermissionError``."""
         self._require_writable("store")
+        self._storage.overlay.write_bytes(self._relpath, self._encoded())
+        self._loaded = True
+
+    def _store_new(self) -> None:
+        """``store()`` for a new pick set: ``FileExistsError`` if the file exists (create-only)."""
+        self._require_writable("store")
+        self._storage.overlay.create_bytes(self._relpath, self._encoded())
+        self._loaded = True
+
+    def _encoded(self) -> bytes:
         arrays = (
             self._current_arrays()
             if self._pending is not None
@@ -223,8 +233,7 @@ class CopickPicks(AnnotationMixin, StoredEntity):
         )
         header = {k: getattr(self._meta, k) for k in ("pickable_object_name", "user_id", "session_id")}
         header.update({k: getattr(self._meta, k, d) for k, d in picks_json.HEADER_DEFAULTS.items()})
-        self._storage.overlay.write_bytes(self._relpath, picks_json.encode(header, arrays))
-        self._loaded = True
+        return picks_json.encode(header, arrays)
 
     def numpy(self) -> tuple[np.ndarray, np.ndarray]:
         """(positions (N, 3) in Angstrom x/y/z, transforms (N, 4, 4)), float64 copies."""

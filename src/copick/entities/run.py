@@ -270,16 +270,21 @@ class CopickRun:
         if not match and self._storage.exists(layout.join(self._relpath, folder, name)):
             getattr(self, f"refresh_{kind}")()
             match = self._select(getattr(self, kind), object_name, user_id, session_id)
-        if match:
-            if exist_ok:
-                return match[0]
-            raise EntityExistsError(
-                f"{noun} for {object_name} by user/tool {user_id} already exist in session {session_id}."
-            )
-        entity = build(object_name, session_id, user_id)
-        entity.store()
-        getattr(self, kind).append(entity)
-        return entity
+        if not match:
+            entity = build(object_name, session_id, user_id)
+            try:
+                entity._store_new()  # create-only: of racing creators exactly one gets here
+            except FileExistsError:
+                getattr(self, f"refresh_{kind}")()
+                match = self._select(getattr(self, kind), object_name, user_id, session_id)
+            else:
+                getattr(self, kind).append(entity)
+                return entity
+        if match and exist_ok:
+            return match[0]
+        raise EntityExistsError(
+            f"{noun} for {object_name} by user/tool {user_id} already exist in session {session_id}."
+        )
 
     def delete_picks(self, object_name: Any = None, user_id: Any = None, session_id: Any = None) -> None:
         for picks in self.get_picks(object_name, user_id, session_id):
