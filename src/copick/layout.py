@@ -231,7 +231,13 @@ class SegmentationId(NamedTuple):
     segmentation_type: str  # binary | multilabel | instance | panoptic
 
 
-def segmentation_type(is_multilabel: bool, is_instance: bool, is_panoptic: bool) -> str:
+SEGMENTATION_TYPES = ("binary", "multilabel", "instance", "panoptic")
+
+
+def segmentation_type(is_multilabel: bool, is_instance: bool, is_panoptic: bool = False) -> str:
+    """The one type the three flags name; two flags at once is a ``ValueError``."""
+    if sum(map(bool, (is_multilabel, is_instance, is_panoptic))) > 1:
+        raise InvalidNameError("A segmentation has one type: multilabel, instance or panoptic.")
     if is_instance:
         return "instance"
     if is_panoptic:

@@ -197,6 +197,7 @@ USER_SCRIPT_ARGS = {
     "segmentation_rw": "project",
     "delete_things": "project",
     "build_config": "workdir",
+    "segmentation_types": "workdir",
 }
 
 

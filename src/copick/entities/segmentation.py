@@ -9,15 +9,15 @@ import numpy as np
 from copick import layout
 from copick.entities.base import SessionMixin, storage_of
 from copick.entities.volume import VolumeEntity, as_volume, zyx
-from copick.errors import InvalidDataError
+from copick.errors import InvalidDataError, UnknownObjectError
 from copick.metadata import CopickSegmentationMeta
+from copick.util.segmentation import check_panoptic_values, panoptic_channel_index
 
 if TYPE_CHECKING:
     from copick.entities.run import CopickRun
     from copick.storage import ProjectStorage
 
 _NO_COLOR = (128, 128, 128, 0)
-_CHANNELS = {"label": 0, "instance": 1, 0: 0, 1: 1}
 _PANOPTIC_METADATA = {"copick": {"channels": ["label", "instance"], "segmentation_type": "panoptic"}}
 
 
@@ -112,9 +112,7 @@ class CopickSegmentation(SessionMixin, VolumeEntity):
             raise ValueError(
                 f"channel is only valid for panoptic segmentations, not {self.segmentation_type} ones."
             )
-        if channel not in _CHANNELS:
-            raise ValueError(f"channel must be 'label'/0 or 'instance'/1, got {channel!r}.")
-        index = _CHANNELS[channel]
+        index = panoptic_channel_index(channel)
         return (slice(index, index + 1), *zyx(x, y, z))
 
     def numpy(
@@ -179,25 +177,65 @@ class CopickSegmentation(SessionMixin, VolumeEntity):
             if channel is None:
                 merged[...] = labels
             else:
-                merged[_CHANNELS[channel]] = labels[0]
+                merged[panoptic_channel_index(channel)] = labels[0]
             self._check_panoptic(merged[0], merged[1])
         self._write_region(labels.astype(level.dtype, copy=False), zarr_group, self._index(x, y, z, channel))
 
     def _check_panoptic(self, label: np.ndarray, instance: np.ndarray) -> None:
         """copick 1.31's rules for panoptic data: known object labels; no instance on background."""
-        known = {o.label for o in self.run.root.pickable_objects if o.label is not None}
-        unknown = sorted(int(v) for v in np.unique(label) if v != 0 and int(v) not in known)
-        if unknown:
-            raise InvalidDataError(
-                f"{self._location}: panoptic label channel holds {unknown}, "
-                "which no pickable object has as its label."
-            )
-        stray = int(np.count_nonzero((label == 0) & (instance != 0)))
-        if stray:
-            raise InvalidDataError(
-                f"{self._location}: {stray} background voxels (label 0) carry an instance ID; "
-                "instances belong to an object."
-            )
+        known = [o.label for o in self.run.root.pickable_objects if o.label is not None]
+        try:
+            check_panoptic_values(label, instance, known)
+        except InvalidDataError as err:
+            raise InvalidDataError(f"{self._location}: {err}") from None
+
+    # --- instance and panoptic helpers ---------------------------------------------------------
+
+    def _require_type(self, what: str, *types: str) -> None:
+        if self.segmentation_type not in types:
+            raise ValueError(f"{self!r} is a {self.segmentation_type} segmentation; {what}.")
+
+    def _object_label(self, object_name: str) -> int:
+        obj = self.run.root.get_object(object_name)
+        if obj is None:
+            raise UnknownObjectError(f"Object name {object_name} not found in pickable objects.")
+        return obj.label
+
+    def label_volume(self, zarr_group: str = "0") -> np.ndarray:
+        """The label channel of a panoptic segmentation, ``[z, y, x]``."""
+        self._require_type("only panoptic ones have channels", "panoptic")
+        return self.numpy(zarr_group, channel="label")
+
+    def segments(self, zarr_group: str = "0") -> list[tuple[str, int]]:
+        """Every (object name, instance id) pair present in a panoptic segmentation, sorted."""
+        self._require_type("segments() needs a panoptic one", "panoptic")
+        both = self.numpy(zarr_group).reshape(2, -1)
+        names = {o.label: o.name for o in self.run.root.pickable_objects}
+        pairs = np.unique(both[:, both[0] != 0], axis=1)
+        return sorted((names.get(int(label), str(int(label))), int(inst)) for label, inst in pairs.T)
+
+    def instance_ids(self, zarr_group: str = "0", object_name: str | None = None) -> np.ndarray:
+        """Instance ids (> 0) present; a panoptic segmentation needs the object they belong to."""
+        self._require_type("instance_ids() needs an instance or panoptic one", "instance", "panoptic")
+        if self.is_instance:
+            if object_name is not None and object_name != self.name:
+                raise ValueError(f"{self!r} holds instances of {self.name}, not {object_name}.")
+            values = self.numpy(zarr_group)
+        else:
+            if object_name is None:
+                raise ValueError("Instance IDs of a panoptic segmentation are per object; pass object_name.")
+            label = self._object_label(object_name)
+            both = self.numpy(zarr_group)
+            values = both[1][both[0] == label]
+        ids = np.unique(values).astype(np.int64)
+        return ids[ids != 0]
+
+    def instance_volume(self, object_name: str, zarr_group: str = "0") -> np.ndarray:
+        """The instance channel of a panoptic segmentation where the label is ``object_name``'s, else 0."""
+        self._require_type("instance_volume() needs a panoptic one", "panoptic")
+        label = self._object_label(object_name)
+        both = self.numpy(zarr_group)
+        return np.where(both[0] == label, both[1], 0).astype(both.dtype, copy=False)
 
     def delete(self) -> None:
         self._delete_store()

@@ -396,15 +396,21 @@ def choose_segmentation_dtype(data: Any, floor: Any = np.uint8, requested: Any =
     if not finite:
         raise InvalidDataError("Segmentation values must be finite, found NaN or infinity.")
     if lo < 0:
-        raise InvalidDataError(f"Segmentation values must be non-negative, found minimum {lo}.")
+        raise InvalidDataError(
+            f"Segmentation values must be non-negative, found {lo}. "
+            "Pass an explicit signed dtype to store negative labels."
+        )
     if not integral:
-        raise InvalidDataError("Segmentation values must be integers, found non-integral values.")
+        raise InvalidDataError(
+            "Segmentation values must be integers; found non-integral floating-point values."
+        )
     if requested is not None:
         req = np.dtype(requested)
         if req.kind in "iu" and hi > np.iinfo(req).max:
+            info = np.iinfo(req)
             raise InvalidDataError(
-                f"Segmentation values up to {hi} do not fit in the requested dtype {req} "
-                f"(maximum {np.iinfo(req).max})."
+                f"Segmentation values in [{lo}, {hi}] do not fit {req} ([{info.min}, {info.max}]). "
+                "Pass a wider dtype, or dtype=None to choose one."
             )
         if req.kind == "b" and hi > 1:
             raise InvalidDataError(f"Segmentation values up to {hi} do not fit in the requested dtype bool.")
