@@ -1,7 +1,9 @@
 """copick-utils 1.10.2 installed beside ours, and beside copick 1.31.0, in two cached venvs.
 
-* ``.cache/utilsenv-ours``: our package first (``pip install -e <repo>``), then ``copick-utils==1.10.2``;
-  pip must keep our ``copick`` (1.32.0 satisfies copick-utils' ``copick>=1.28.0``).
+* ``.cache/utilsenv-ours``: our package (``-e <repo>``), ``copick-utils==1.10.2`` and
+  ``napari-copick==1.11.1`` in one ``pip install``, resolved by pip (no ``--no-deps``): our ``copick``
+  1.32.0 satisfies copick-utils' ``copick>=1.28.0`` and copick-shared-ui's ``copick[all]``; its
+  ``zarr<3`` makes this a zarr 2.18 environment, as every napari-copick user has.
 * ``.cache/utilsenv-ref``: ``copick==1.31.0`` and ``copick-utils==1.10.2``.
 
 copick-utils 1.10.2 requires (METADATA ``Requires-Dist``, checked with ``pip download --no-deps``): click,
@@ -24,6 +26,8 @@ if str(REPO / "bench") not in sys.path:
 import refenv  # noqa: E402
 
 UTILS = "copick-utils==1.10.2"
+NAPARI = "napari-copick==1.11.1"
+QT = "PyQt5"  # napari-copick needs a Qt binding; napari users install one beside it (napari[all])
 OURS_ENV = REPO / ".cache" / "utilsenv-ours"
 REF_ENV = REPO / ".cache" / "utilsenv-ref"
 
@@ -33,9 +37,9 @@ def _pyproject_hash() -> str:
 
 
 def ours_with_utils() -> Path:
-    """Interpreter of the venv with our copick (editable) and then copick-utils installed."""
+    """Interpreter of the venv with our copick (editable), copick-utils and napari-copick."""
     return refenv.ensure_venv(
-        OURS_ENV, [["-e", str(REPO)], [UTILS]], stamp_extra={"pyproject_sha256": _pyproject_hash()}
+        OURS_ENV, [["-e", str(REPO), UTILS, NAPARI, QT]], stamp_extra={"pyproject_sha256": _pyproject_hash()}
     )
 
 
