@@ -74,7 +74,8 @@ class CopickName(_Checked):
 
         if self.allow_empty and value == "":
             return value
-        for part in split_names(value) if self.commas else [value]:
+        parts = split_names(value) if self.commas else [value]
+        for part in parts or [""]:  # an empty -r must not mean "every run"
             check_name_of(self.kind, part)
         return value
 

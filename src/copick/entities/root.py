@@ -85,6 +85,7 @@ class CopickRoot:
 
         if sanitize_name(name) != name:
             raise InvalidNameError(f"Object name {name!r} is not valid; use {sanitize_name(name, True)!r}.")
+        layout.check_name(name, "Object name")
         if name.endswith("-multilabel"):
             warnings.warn(
                 f"Object name {name!r} ends in '-multilabel', which makes segmentation names ambiguous.",

@@ -73,6 +73,8 @@ class CopickVoxelSpacing:
 
     def get_tomograms(self, tomo_type: str | None = None, **kwargs: Any) -> list[CopickTomogram]:
         """Tomograms of exactly ``tomo_type`` (static and overlay copies); ``[]`` without a type."""
+        if tomo_type is not None:
+            layout.check_name(tomo_type, "Tomogram type")
         return [t for t in self.tomograms if t.tomo_type == tomo_type]
 
     def new_tomogram(self, tomo_type: str, exist_ok: bool = False, **kwargs: Any) -> CopickTomogram:
@@ -104,6 +106,9 @@ class CopickVoxelSpacing:
             self._tomograms.remove(tomogram)
 
     def delete_tomograms(self, tomo_type: str | None = None) -> None:
+        """Delete the overlay tomograms of ``tomo_type`` (every type with ``None``)."""
+        if tomo_type is not None:
+            layout.check_name(tomo_type, "Tomogram type")
         for tomogram in list(self.tomograms):
             if (tomo_type is None or tomogram.tomo_type == tomo_type) and not tomogram.read_only:
                 tomogram.delete()
