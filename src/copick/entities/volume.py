@@ -1,22 +1,20 @@
 """Image data shared by tomograms, feature maps, segmentations and object maps: a multiscale
 OME-Zarr store in one layer, read region by region and written as a whole pyramid.
 
-A whole-image write never exposes a half-written image: on local disks the new pyramid is written
-into a hidden sibling folder and swapped in atomically; on object stores the metadata that makes
-an image complete is written last (see ``copick.formats.ome``).
+A whole-image write never exposes a half-written image: the new pyramid is staged in a hidden
+sibling folder and switched in (see ``copick.staging``: an atomic swap on local disks; on object
+stores one writer at a time, with the completion marker ``.zgroup`` written last).
 """
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import numpy as np
 
-from copick import layout
+from copick import layout, staging
 from copick.entities.base import StoredEntity
-from copick.errors import InvalidDataError
-from copick.storage import TEMP_STEM
+from copick.errors import InvalidDataError, MissingLevelError
 
 
 def zyx(x: slice, y: slice, z: slice) -> tuple[slice, slice, slice]:
@@ -44,26 +42,24 @@ class VolumeEntity(StoredEntity):
     def _read(self, zarr_group: str | int, index: tuple) -> np.ndarray:
         from copick.formats import ome
 
-        return ome.read_region(self.zarr(), str(zarr_group), index or None)
+        try:
+            return ome.read_region(self.zarr(), str(zarr_group), index or None)
+        except MissingLevelError:
+            if not staging.tidy(self._layer, self._relpath):  # a writer killed mid-switch?
+                raise
+            return ome.read_region(self.zarr(), str(zarr_group), index or None)
 
     def _write_pyramid(self, levels: Any, voxel_size: float, **options: Any) -> None:
         """Replace the whole image with ``levels`` (a list or an iterator of arrays)."""
         from copick.formats import ome
 
         self._require_writable("write")
-        overlay = self._storage.overlay
-        if not overlay.is_local:
-            ome.write_multiscale(self.zarr(), levels, voxel_size, **options)
-            return
-        parent, name = self._relpath.rsplit("/", 1)
-        staging = layout.join(parent, f".{name[:TEMP_STEM]}.{uuid.uuid4().hex[:8]}.tmp")
-        try:
-            ome.write_multiscale(overlay.zarr_store(staging, read_only=False), levels, voxel_size, **options)
-            overlay.replace_dir(staging, self._relpath)
-        except BaseException:
-            if overlay.exists(staging):
-                overlay.delete(staging)
-            raise
+        staging.rewrite(
+            self._storage.overlay,
+            self._relpath,
+            lambda store: ome.write_multiscale(store, levels, voxel_size, **options),
+            self._location,
+        )
 
     def _write_region(self, data: Any, zarr_group: str | int, index: tuple) -> None:
         from copick.formats import ome
@@ -74,6 +70,7 @@ class VolumeEntity(StoredEntity):
     def _delete_store(self) -> None:
         self._require_writable("delete")
         self._storage.overlay.delete(self._relpath)
+        staging.tidy(self._storage.overlay, self._relpath, roll_forward=False)
 
 
 def as_volume(data: Any, where: str) -> np.ndarray:

@@ -1,0 +1,163 @@
+"""Whole-image rewrites that never expose a half-written image, and the cleanup of what a killed
+writer left behind.
+
+A new pyramid is written under a hidden sibling ``.<name>.<owner>.tmp`` of the image folder, where
+``owner`` is ``<host hash>-<pid>-<unix time>-<random>`` of the write, then switched in:
+
+* local disks: the staging folder is exchanged with the image folder in one ``renameat2`` call;
+  concurrent writers each switch their own complete image, and the last one wins.
+* object stores (no rename): the image's completion marker ``.zgroup`` is deleted first, so no
+  reader ever mixes old and new chunks, then the staged objects are copied server-side onto the
+  image's keys, keys of the old image that the new one lacks are deleted, ``.zattrs`` and ``.zgroup``
+  are copied last and the staging prefix is removed. A hidden ``.<name>.lock`` object (created with
+  a conditional PUT) admits one writer at a time; another live writer gets ``ConcurrentWriteError``.
+
+Roll-forward rule: a staging of a dead writer that is complete (has ``.zgroup``) next to an image
+without ``.zgroup`` was killed mid-switch: the switch is finished by the next writer or reader of
+that image. Any other staging of a dead writer is deleted by the next writer (or deleter) of the
+image. A writer counts as dead when it ran on this host and its process is gone, or when its
+staging is older than ``STALE_AFTER_SECONDS`` (writers on other hosts).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from copick import layout
+from copick.errors import ConcurrentWriteError
+from copick.storage import TEMP_STEM, Layer
+
+# A writer on another host whose staging is older than this is taken for dead.
+STALE_AFTER_SECONDS = 24 * 3600
+
+_MARKERS = (".zattrs", ".zgroup")  # copied last, .zgroup (the completion marker) at the very end
+_OWNER = re.compile(r"(?P<host>[0-9a-f]{8})-(?P<pid>\d+)-(?P<time>\d+)-[0-9a-f]+")
+
+
+def _host() -> str:
+    return hashlib.sha1(socket.gethostname().encode()).hexdigest()[:8]
+
+
+def owner_id() -> str:
+    """``<host hash>-<pid>-<unix time>-<random>`` of one write (in staging names and lock objects)."""
+    return f"{_host()}-{os.getpid()}-{int(time.time())}-{uuid.uuid4().hex[:6]}"
+
+
+def writer_alive(owner: str) -> bool:
+    """Is the writer named by ``owner`` possibly still running? (Unparseable: treated as alive.)"""
+    m = _OWNER.fullmatch(owner)
+    if m is None:
+        return True
+    if time.time() - int(m["time"]) > STALE_AFTER_SECONDS:
+        return False
+    if m["host"] != _host():
+        return True
+    try:
+        os.kill(int(m["pid"]), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _stem(name: str) -> str:
+    return f".{name[:TEMP_STEM]}."
+
+
+def _stagings(layer: Layer, rel: str) -> list[tuple[str, str]]:
+    """``(staging rel, owner)`` of every staging folder of image ``rel``, whoever wrote it."""
+    parent, name = rel.rsplit("/", 1)
+    stem, found = _stem(name), []
+    for entry in layer.list_dir(parent, hidden=True):
+        if entry.name.startswith(stem) and entry.name.endswith((".tmp", ".tmp.old")):
+            owner = entry.name[len(stem) :].removesuffix(".old").removesuffix(".tmp")
+            found.append((layout.join(parent, entry.name), owner))
+    return found
+
+
+def tidy(layer: Layer, rel: str, roll_forward: bool = True) -> bool:
+    """Finish (object stores, see the module docstring) or delete the stagings of dead writers of
+    image ``rel``; True when an interrupted switch was finished."""
+    if layer.read_only:
+        return False
+    finished = False
+    for staging, owner in _stagings(layer, rel):
+        if writer_alive(owner):
+            continue
+        can_finish = roll_forward and not layer.is_local and len(rel.rsplit("/", 1)[1]) <= TEMP_STEM
+        if (
+            can_finish
+            and layer.exists(layout.join(staging, ".zgroup"))
+            and not layer.exists(f"{rel}/.zgroup")
+        ):
+            _switch(layer, staging, rel)
+            finished = True
+        else:
+            layer.discard(staging)
+    return finished
+
+
+def rewrite(layer: Layer, rel: str, write: Callable[[Any], None], where: str) -> None:
+    """Replace image ``rel`` with what ``write(store)`` writes into a fresh zarr store."""
+    parent, name = rel.rsplit("/", 1)
+    owner = owner_id()
+    staging = layout.join(parent, f"{_stem(name)}{owner}.tmp")
+    lock = None if layer.is_local else _lock(layer, layout.join(parent, f"{_stem(name)}lock"), owner, where)
+    try:
+        tidy(layer, rel, roll_forward=False)
+        try:
+            write(layer.zarr_store(staging, read_only=False))
+            if layer.is_local:
+                layer.replace_dir(staging, rel)
+            else:
+                _switch(layer, staging, rel)
+        except BaseException:
+            layer.discard(staging)
+            raise
+    finally:
+        if lock is not None:
+            layer.discard(lock)
+
+
+def _lock(layer: Layer, lock: str, owner: str, where: str) -> str:
+    """Create the lock object of one image for ``owner``; a stale lock (dead writer) is broken once."""
+    for _ in range(2):
+        try:
+            layer.create_bytes(lock, owner.encode())
+            return lock
+        except FileExistsError:
+            try:
+                holder = layer.read_bytes(lock).decode(errors="replace")
+            except FileNotFoundError:
+                continue  # released meanwhile
+            if writer_alive(holder):
+                raise ConcurrentWriteError(
+                    f"{where}: another process (writer {holder}) is writing this image now; "
+                    "retry when it has finished."
+                ) from None
+            layer.discard(lock)
+    raise ConcurrentWriteError(f"{where}: other processes keep taking this image's write lock; retry later.")
+
+
+def _switch(layer: Layer, staging: str, rel: str) -> None:
+    """Move a complete staged image onto ``rel`` on an object store (see the module docstring)."""
+    new = set(layer.list_files(staging))
+    old = set(layer.list_files(rel))
+    layer.discard(layout.join(rel, ".zgroup"))
+    layer.copy_files(
+        [(layout.join(staging, k), layout.join(rel, k)) for k in sorted(new) if k not in _MARKERS]
+    )
+    for key in sorted(old - new):
+        layer.discard(layout.join(rel, key))
+    for marker in _MARKERS:
+        if marker in new:
+            layer.copy_files([(layout.join(staging, marker), layout.join(rel, marker))])
+    layer.discard(staging)
