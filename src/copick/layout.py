@@ -148,7 +148,7 @@ def tomogram_store_name(tomo_type: str) -> str:
             f"Tomogram type {tomo_type!r} cannot be used: '{tomo_type}{ZARR_SUFFIX}' is the name of a "
             "feature map store."
         )
-    return check_file_name(f"{tomo_type}{ZARR_SUFFIX}", f"Tomogram type {tomo_type!r}")
+    return check_file_name(f"{tomo_type}{ZARR_SUFFIX}", f"Tomogram type {_shown(tomo_type)}")
 
 
 def tomogram_store_name_is_features(tomo_type: str) -> bool:
@@ -175,7 +175,7 @@ def features_store_name(tomo_type: str, feature_type: str) -> str:
     check_name(tomo_type, "Tomogram type")
     check_name(feature_type, "Feature type")
     name = f"{tomo_type}_{feature_type}{FEATURES_SUFFIX}"
-    return check_file_name(name, f"Features {feature_type!r} of tomogram type {tomo_type!r}")
+    return check_file_name(name, f"Features {_shown(feature_type)} of tomogram type {_shown(tomo_type)}")
 
 
 def parse_features_store_name(name: str, tomo_type: str) -> str | None:
@@ -204,7 +204,9 @@ def annotation_file_name(user_id: str, session_id: str, object_name: str, ext: s
     check_name(session_id, "Session ID", no_underscore=True)
     check_name(object_name, "Object name")
     name = f"{user_id}_{session_id}_{object_name}{ext}"
-    return check_file_name(name, f"Annotation of {object_name!r} by {user_id!r} (session {session_id!r})")
+    return check_file_name(
+        name, f"Annotation of {_shown(object_name)} by {_shown(user_id)} (session {_shown(session_id)})"
+    )
 
 
 def parse_annotation_file_name(name: str, ext: str) -> AnnotationId | None:
@@ -258,7 +260,9 @@ def segmentation_store_name(
         )
     suffix = MULTILABEL_SUFFIX if seg_type == "multilabel" else ""
     store = f"{format_voxel_size(voxel_size)}_{user_id}_{session_id}_{name}{suffix}{ZARR_SUFFIX}"
-    return check_file_name(store, f"Segmentation {name!r} by {user_id!r} (session {session_id!r})")
+    return check_file_name(
+        store, f"Segmentation {_shown(name)} by {_shown(user_id)} (session {_shown(session_id)})"
+    )
 
 
 def parse_segmentation_store_name(name: str, directory: str) -> SegmentationId | None:
@@ -293,12 +297,12 @@ def parse_segmentation_store_name(name: str, directory: str) -> SegmentationId |
 
 def object_store_path(object_name: str) -> str:
     check_name(object_name, "Object name")
-    return join(OBJECTS_DIR, check_file_name(f"{object_name}{ZARR_SUFFIX}", f"Object {object_name!r}"))
+    return join(OBJECTS_DIR, check_file_name(f"{object_name}{ZARR_SUFFIX}", f"Object {_shown(object_name)}"))
 
 
 def check_run_name(name: Any) -> str:
     """Run names are free text, but must be one folder name."""
-    return check_file_name(check_name(name, "Run name"), f"Run {name!r}")
+    return check_file_name(check_name(name, "Run name"), f"Run {_shown(name)}")
 
 
 def run_path(run_name: str) -> str:
