@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from copick import layout
+from copick.entities.annotations import MESHES, AnnotationEntity
 from copick.entities.base import StoredEntity
-from copick.entities.picks import AnnotationMixin
 from copick.formats import glb
 from copick.metadata import CopickMeshMeta
 
@@ -14,10 +14,11 @@ if TYPE_CHECKING:
     from copick.entities.run import CopickRun
 
 
-class CopickMesh(AnnotationMixin, StoredEntity):
+class CopickMesh(AnnotationEntity, StoredEntity):
     """A triangle mesh of one object by one user in one session, loaded lazily as a ``trimesh.Scene``."""
 
     _kind = "mesh"
+    KIND = MESHES
 
     def __init__(self, run: CopickRun, meta: CopickMeshMeta, mesh: Any = None, read_only: bool = False):
         self.run = run
@@ -29,13 +30,19 @@ class CopickMesh(AnnotationMixin, StoredEntity):
     def _id_meta(self) -> CopickMeshMeta:
         return self.meta
 
-    @property
-    def _relpath(self) -> str:
-        return self._annotation_relpath(layout.MESHES_DIR, ".glb")
+    @classmethod
+    def listed(cls, run: CopickRun, ident: layout.AnnotationId, read_only: bool) -> CopickMesh:
+        """A mesh found by listing; its GLB is read on first use."""
+        meta = CopickMeshMeta.model_construct(
+            pickable_object_name=ident.object_name, user_id=ident.user_id, session_id=ident.session_id
+        )
+        return cls(run, meta, read_only=read_only)
 
-    @property
-    def path(self) -> str:
-        return self._location
+    @classmethod
+    def created(cls, run: CopickRun, object_name: str, session_id: str, user_id: str) -> CopickMesh:
+        """A new mesh holding a placeholder scene (not yet stored)."""
+        meta = CopickMeshMeta(pickable_object_name=object_name, user_id=user_id, session_id=session_id)
+        return cls(run, meta, mesh=glb.placeholder_scene())
 
     @property
     def color(self) -> Any:
@@ -72,7 +79,7 @@ class CopickMesh(AnnotationMixin, StoredEntity):
     def delete(self) -> None:
         self._require_writable("delete")
         self._storage.overlay.delete(self._relpath)
-        self.run._forget("_meshes", self)
+        self._forget_in_run()
 
     def __repr__(self) -> str:
         return (

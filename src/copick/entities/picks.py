@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from copick import layout
-from copick.entities.base import SessionMixin, StoredEntity, storage_of
+from copick.entities.annotations import PICKS, AnnotationEntity
+from copick.entities.base import StoredEntity
 from copick.formats import picks_json
 from copick.formats.picks_json import PickArrays, bulk_objects
 from copick.metadata import CopickLocation, CopickPicksFile, CopickPoint, construct_unchecked
 
 if TYPE_CHECKING:
     from copick.entities.run import CopickRun
-    from copick.storage import ProjectStorage
 
 
 def points_from_arrays(arrays: PickArrays) -> list[CopickPoint]:
@@ -45,6 +45,13 @@ def points_from_arrays(arrays: PickArrays) -> list[CopickPoint]:
 
 
 _LAST_ROW = [0.0, 0.0, 0.0, 1.0]
+_LISTED_HEADER = {
+    "run_name": None,
+    "voxel_spacing": None,
+    "unit": "angstrom",
+    "points": [],
+    "trust_orientation": True,
+}
 
 
 def points_from_json(points: list[dict[str, Any]]) -> list[CopickPoint]:
@@ -87,45 +94,11 @@ def arrays_from_points(points: list[CopickPoint]) -> PickArrays:
     )
 
 
-class AnnotationMixin(SessionMixin):
-    """Identity helpers shared by picks and meshes (user, session, object)."""
-
-    run: CopickRun
-
-    @property
-    def _id_meta(self) -> Any:
-        raise NotImplementedError
-
-    @property
-    def pickable_object_name(self) -> str:
-        return self._id_meta.pickable_object_name
-
-    @property
-    def user_id(self) -> str:
-        return self._id_meta.user_id
-
-    @property
-    def session_id(self) -> str:
-        return self._id_meta.session_id
-
-    @property
-    def _storage(self) -> ProjectStorage:
-        return storage_of(self.run.root)
-
-    def _annotation_relpath(self, folder: str, ext: str) -> str:
-        """The file of this entity, fixed by its identity when first asked (a later ``load()`` of
-        different JSON content never redirects writes to another file)."""
-        cached = self.__dict__.get("_cached_relpath")
-        if cached is None:
-            name = layout.annotation_file_name(self.user_id, self.session_id, self.pickable_object_name, ext)
-            cached = self.__dict__["_cached_relpath"] = f"{self.run._relpath}/{folder}/{name}"
-        return cached
-
-
-class CopickPicks(AnnotationMixin, StoredEntity):
+class CopickPicks(AnnotationEntity, StoredEntity):
     """A set of picked points of one object by one user in one session."""
 
     _kind = "picks"
+    KIND = PICKS
 
     def __init__(self, run: CopickRun, file: CopickPicksFile, read_only: bool = False):
         self.run = run
@@ -141,13 +114,20 @@ class CopickPicks(AnnotationMixin, StoredEntity):
     def _id_meta(self) -> CopickPicksFile:
         return self._meta
 
-    @property
-    def _relpath(self) -> str:
-        return self._annotation_relpath(layout.PICKS_DIR, ".json")
+    @classmethod
+    def listed(cls, run: CopickRun, ident: layout.AnnotationId, read_only: bool) -> CopickPicks:
+        """A pick set found by listing; its file is read on first use."""
+        header = {**_LISTED_HEADER, "pickable_object_name": ident.object_name}
+        header.update(user_id=ident.user_id, session_id=ident.session_id)
+        return cls(run, construct_unchecked(CopickPicksFile, header), read_only=read_only)
 
-    @property
-    def path(self) -> str:
-        return self._location
+    @classmethod
+    def created(cls, run: CopickRun, object_name: str, session_id: str, user_id: str) -> CopickPicks:
+        """A new, empty pick set (not yet stored)."""
+        file = CopickPicksFile(
+            pickable_object_name=object_name, user_id=user_id, session_id=session_id, run_name=run.name
+        )
+        return cls(run, file)
 
     @property
     def trust_orientation(self) -> bool | None:
@@ -267,7 +247,7 @@ class CopickPicks(AnnotationMixin, StoredEntity):
         """Delete the file (``FileNotFoundError`` if already gone) and drop it from the run."""
         self._require_writable("delete")
         self._storage.overlay.delete(self._relpath)
-        self.run._forget("_picks", self)
+        self._forget_in_run()
 
     def __repr__(self) -> str:
         n = len(self._pending) if self._pending is not None else len(self._meta.points or [])

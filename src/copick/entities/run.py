@@ -2,37 +2,39 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
 from typing import TYPE_CHECKING, Any
 
 from copick import layout
+from copick.entities.annotations import FILAMENTS, MESHES, PICKS, AnnotationsMixin, select
 from copick.entities.base import accepts, as_filter, as_voxel_filter, require_str, storage_of
+from copick.entities.filaments import CopickFilaments
 from copick.entities.mesh import CopickMesh
 from copick.entities.picks import CopickPicks
 from copick.entities.segmentation import CopickSegmentation
 from copick.entities.voxel_spacing import CopickVoxelSpacing
 from copick.errors import EntityExistsError, UnknownObjectError
 from copick.metadata import (
-    CopickMeshMeta,
-    CopickPicksFile,
     CopickRunMeta,
     CopickSegmentationMeta,
     CopickVoxelSpacingMeta,
-    construct_unchecked,
 )
 from copick.util.escape import sanitize_name
+
+_log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from copick.entities.root import CopickRoot
     from copick.storage import ProjectStorage
 
 
-class CopickRun:
+class CopickRun(AnnotationsMixin):
     """One run (tomographic sample location) of a project. Children are listed lazily and cached."""
 
     voxel_spacing_class = CopickVoxelSpacing
     picks_class = CopickPicks
     mesh_class = CopickMesh
+    filaments_class = CopickFilaments
     segmentation_class = CopickSegmentation
 
     def __init__(self, root: CopickRoot, meta: CopickRunMeta, config: Any = None):
@@ -41,6 +43,7 @@ class CopickRun:
         self._voxel_spacings: list[CopickVoxelSpacing] | None = None
         self._picks: list[CopickPicks] | None = None
         self._meshes: list[CopickMesh] | None = None
+        self._filaments: list[CopickFilaments] | None = None
         self._segmentations: list[CopickSegmentation] | None = None
 
     # --- identity and storage ------------------------------------------------------------------
@@ -147,79 +150,17 @@ class CopickRun:
             if voxel_size is None or vs.voxel_size == voxel_size:
                 vs.delete()
 
-    # --- picks and meshes ----------------------------------------------------------------------
-
-    def _query_annotations(self, folder: str, ext: str, build: Callable[[Any, bool], Any]) -> list:
-        found = []
-        for entry, _layer, read_only in self._list(folder):
-            ident = None if entry.is_dir else layout.parse_annotation_file_name(entry.name, ext)
-            if ident is not None:
-                found.append(build(ident, read_only))
-        return found
-
-    @staticmethod
-    def _select(items: list, object_name: Any, user_id: Any, session_id: Any) -> list:
-        objects = as_filter(object_name, "object_name")
-        users = as_filter(user_id, "user_id")
-        sessions = as_filter(session_id, "session_id")
-        return [
-            item
-            for item in items
-            if accepts(objects, item.pickable_object_name)
-            and accepts(users, item.user_id)
-            and accepts(sessions, item.session_id)
-        ]
-
-    def _new_annotation_ids(self, object_name: str, session_id: str, user_id: str | None, what: str) -> tuple:
-        require_str(object_name, "object_name")
-        require_str(session_id, "session_id")
-        if user_id is None:
-            user_id = self.root.config.user_id
-        if user_id is None:
-            raise ValueError(f"User ID must be set in the root config or supplied to {what}.")
-        require_str(user_id, "user_id")
-        object_name = sanitize_name(object_name)
-        if self.root.get_object(object_name) is None:
-            raise UnknownObjectError(
-                f"Object name {object_name} not found in pickable objects "
-                f"(known: {', '.join(o.name for o in self.root.pickable_objects) or 'none'})."
-            )
-        return object_name, sanitize_name(session_id), sanitize_name(user_id)
+    # --- picks, meshes and filaments (one piece of code: entities/annotations.py) --------------
 
     @property
     def picks(self) -> list[CopickPicks]:
-        if self._picks is None:
-            self._picks = self._query_picks()
-        return self._picks
-
-    def _query_picks(self) -> list[CopickPicks]:
-        return self._query_annotations(
-            layout.PICKS_DIR,
-            ".json",
-            lambda ident, ro: self.picks_class(
-                self,
-                construct_unchecked(
-                    CopickPicksFile,
-                    {
-                        "pickable_object_name": ident.object_name,
-                        "user_id": ident.user_id,
-                        "session_id": ident.session_id,
-                        "run_name": None,
-                        "voxel_spacing": None,
-                        "unit": "angstrom",
-                        "points": [],
-                        "trust_orientation": True,
-                    },
-                ),
-                read_only=ro,
-            ),
-        )
+        return self._annotations(PICKS)
 
     def get_picks(
         self, object_name: Any = None, user_id: Any = None, session_id: Any = None, **kwargs: Any
     ) -> list:
         """Picks matching every given filter (each a str or an iterable of str)."""
-        return self._select(self.picks, object_name, user_id, session_id)
+        return select(self.picks, object_name, user_id, session_id)
 
     def user_picks(self) -> list[CopickPicks]:
         return self._user_items(self.picks)
@@ -231,92 +172,22 @@ class CopickRun:
         self, object_name: str, session_id: str, user_id: str | None = None, exist_ok: bool = False
     ) -> CopickPicks:
         """Create and store an empty pick set (``Picks/<user>_<session>_<object>.json``)."""
-
-        def build(object_name: str, session_id: str, user_id: str) -> CopickPicks:
-            file = CopickPicksFile(
-                pickable_object_name=object_name, user_id=user_id, session_id=session_id, run_name=self.name
-            )
-            return self.picks_class(self, file)
-
-        return self._new_annotation("picks", object_name, session_id, user_id, exist_ok, build)
-
-    _ANNOTATIONS = {
-        "picks": (layout.PICKS_DIR, ".json", "new_picks", "Picks"),
-        "meshes": (layout.MESHES_DIR, ".glb", "new_mesh", "Mesh"),
-    }
-
-    def _user_items(self, items: list) -> list:
-        """Items of the config's user, or every user's (non-tool) items when no user is set."""
-        user = self.root.config.user_id
-        return [i for i in items if (i.user_id == user if user is not None else i.from_user)]
-
-    def _new_annotation(
-        self,
-        kind: str,
-        object_name: str,
-        session_id: str,
-        user_id: str | None,
-        exist_ok: bool,
-        build: Callable[[str, str, str], Any],
-    ) -> Any:
-        """Create and store a picks/mesh entity, or return the existing one with ``exist_ok``.
-
-        An entity another process wrote since this run listed counts as existing (nothing clobbered).
-        """
-        folder, ext, what, noun = self._ANNOTATIONS[kind]
-        object_name, session_id, user_id = self._new_annotation_ids(object_name, session_id, user_id, what)
-        match = self._select(getattr(self, kind), object_name, user_id, session_id)
-        name = layout.annotation_file_name(user_id, session_id, object_name, ext)
-        if not match and self._storage.exists(layout.join(self._relpath, folder, name)):
-            getattr(self, f"refresh_{kind}")()
-            match = self._select(getattr(self, kind), object_name, user_id, session_id)
-        if not match:
-            entity = build(object_name, session_id, user_id)
-            try:
-                entity._store_new()  # create-only: of racing creators exactly one gets here
-            except FileExistsError:
-                getattr(self, f"refresh_{kind}")()
-                match = self._select(getattr(self, kind), object_name, user_id, session_id)
-            else:
-                getattr(self, kind).append(entity)
-                return entity
-        if match and exist_ok:
-            return match[0]
-        raise EntityExistsError(
-            f"{noun} for {object_name} by user/tool {user_id} already exist in session {session_id}."
-        )
+        return self._new_annotation(PICKS, object_name, session_id, user_id, exist_ok)
 
     def delete_picks(self, object_name: Any = None, user_id: Any = None, session_id: Any = None) -> None:
-        for picks in self.get_picks(object_name, user_id, session_id):
-            picks.delete()
+        self._delete_annotations(PICKS, object_name, user_id, session_id)
 
     def refresh_picks(self) -> None:
-        self._storage.forget_prefetch(self._relpath)
-        self._picks = self._query_picks()
+        self._refresh_annotations(PICKS)
 
     @property
     def meshes(self) -> list[CopickMesh]:
-        if self._meshes is None:
-            self._meshes = self._query_meshes()
-        return self._meshes
-
-    def _query_meshes(self) -> list[CopickMesh]:
-        return self._query_annotations(
-            layout.MESHES_DIR,
-            ".glb",
-            lambda ident, ro: self.mesh_class(
-                self,
-                CopickMeshMeta.model_construct(
-                    pickable_object_name=ident.object_name, user_id=ident.user_id, session_id=ident.session_id
-                ),
-                read_only=ro,
-            ),
-        )
+        return self._annotations(MESHES)
 
     def get_meshes(
         self, object_name: Any = None, user_id: Any = None, session_id: Any = None, **kwargs: Any
     ) -> list:
-        return self._select(self.meshes, object_name, user_id, session_id)
+        return select(self.meshes, object_name, user_id, session_id)
 
     def user_meshes(self) -> list[CopickMesh]:
         return self._user_items(self.meshes)
@@ -333,21 +204,41 @@ class CopickRun:
         **kwargs: Any,
     ) -> CopickMesh:
         """Create a mesh and store its placeholder GLB (``Meshes/<user>_<session>_<object>.glb``)."""
-        from copick.formats.glb import placeholder_scene
-
-        def build(object_name: str, session_id: str, user_id: str) -> CopickMesh:
-            meta = CopickMeshMeta(pickable_object_name=object_name, user_id=user_id, session_id=session_id)
-            return self.mesh_class(self, meta, mesh=placeholder_scene())
-
-        return self._new_annotation("meshes", object_name, session_id, user_id, exist_ok, build)
+        return self._new_annotation(MESHES, object_name, session_id, user_id, exist_ok)
 
     def delete_meshes(self, object_name: Any = None, user_id: Any = None, session_id: Any = None) -> None:
-        for mesh in self.get_meshes(object_name, user_id, session_id):
-            mesh.delete()
+        self._delete_annotations(MESHES, object_name, user_id, session_id)
 
     def refresh_meshes(self) -> None:
-        self._storage.forget_prefetch(self._relpath)
-        self._meshes = self._query_meshes()
+        self._refresh_annotations(MESHES)
+
+    @property
+    def filaments(self) -> list[CopickFilaments]:
+        return self._annotations(FILAMENTS)
+
+    def query_filaments(self) -> list[CopickFilaments]:
+        """List the filament files now (without touching the cached list)."""
+        return self._query_annotations(FILAMENTS)
+
+    def get_filaments(self, object_name: Any = None, user_id: Any = None, session_id: Any = None) -> list:
+        return select(self.filaments, object_name, user_id, session_id)
+
+    def new_filaments(
+        self, object_name: str, session_id: str, user_id: str | None = None, exist_ok: bool = False
+    ) -> CopickFilaments:
+        """Create and store an empty filament set (``Filaments/<user>_<session>_<object>.json``)."""
+        obj = self.root.get_object(object_name)
+        if obj is not None and not obj.meta.is_filament:
+            _log.warning(
+                f"Object {object_name} is not declared a filament (see PickableObject.set_filament)."
+            )
+        return self._new_annotation(FILAMENTS, object_name, session_id, user_id, exist_ok)
+
+    def delete_filaments(self, object_name: Any = None, user_id: Any = None, session_id: Any = None) -> None:
+        self._delete_annotations(FILAMENTS, object_name, user_id, session_id)
+
+    def refresh_filaments(self) -> None:
+        self._refresh_annotations(FILAMENTS)
 
     # --- segmentations -------------------------------------------------------------------------
 
@@ -504,12 +395,13 @@ class CopickRun:
         self.refresh_voxel_spacings()
         self.refresh_picks()
         self.refresh_meshes()
+        self.refresh_filaments()
         self.refresh_segmentations()
 
     def delete(self) -> None:
         """Delete the run's overlay folder (static data is never touched) and forget it."""
         self._storage.overlay.discard(self._relpath)
-        self._voxel_spacings = self._picks = self._meshes = self._segmentations = None
+        self._voxel_spacings = self._picks = self._meshes = self._filaments = self._segmentations = None
         self.root._forget_run(self)
 
     def __repr__(self) -> str:
