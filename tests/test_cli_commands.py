@@ -315,10 +315,10 @@ def test_cp_object_type_choice(project: str) -> None:
     assert result.exit_code == 2
 
 
-def test_cp_filaments_unsupported(project: str) -> None:
+def test_cp_filaments_without_matches(project: str) -> None:
     result = invoke(["cp", "filaments", "ribosome:alice/1", "ribosome:x/1"], config=project)
-    assert result.exit_code == 1
-    assert "Filaments are not supported" in result.stderr
+    assert result.exit_code == 0, result.output
+    assert "No filaments objects matched" in result.stderr
 
 
 def test_cp_mesh(project: str) -> None:

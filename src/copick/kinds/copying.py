@@ -8,7 +8,7 @@ import shutil
 import uuid
 from typing import Any
 
-__all__ = ["copy_annotation_model", "copy_image_tree", "copy_mesh", "copy_tree"]
+__all__ = ["copy_annotation_model", "copy_file", "copy_image_tree", "copy_tree"]
 
 
 def copy_annotation_model(source: Any, target: Any, identity: dict[str, Any]) -> None:
@@ -26,10 +26,10 @@ def copy_annotation_model(source: Any, target: Any, identity: dict[str, Any]) ->
     target.store()
 
 
-def copy_mesh(source: Any, target: Any, identity: dict[str, Any]) -> None:
-    """Copy a mesh: its scene, stored as GLB under the target's name."""
-    target.mesh = source.mesh
-    target.store()
+def copy_file(source: Any, target: Any, identity: dict[str, Any]) -> None:
+    """Copy an annotation file whose content holds no identity (meshes): the bytes, unchanged."""
+    target._storage.overlay.write_bytes(target._relpath, source._layer.read_bytes(source._relpath))
+    target.refresh()
 
 
 def copy_image_tree(source: Any, target: Any, identity: dict[str, Any]) -> None:
