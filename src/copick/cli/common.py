@@ -124,15 +124,32 @@ def finish(ctx: click.Context | None = None, option_hint: bool = True) -> None:
     if not record or record.get("handled") or not record.get("count"):
         return
     record["handled"] = True
-    if ctx.meta.get(EXIT_ZERO_KEY) or env_flag("COPICK_EXIT_ZERO"):
+    fail_if_errors(record["count"], record.get("total") or 0, record.get("first"), ctx, option_hint)
+
+
+def fail_if_errors(
+    failed: int,
+    total: int,
+    first: str | None = None,
+    ctx: click.Context | None = None,
+    option_hint: bool = True,
+) -> None:
+    """Raise ``CommandFailed`` when ``failed`` of ``total`` items failed, unless exit 0 was asked for."""
+    ctx = ctx or click.get_current_context(silent=True)
+    exit_zero = ctx is not None and ctx.meta.get(EXIT_ZERO_KEY)
+    if failed <= 0 or exit_zero or env_flag("COPICK_EXIT_ZERO"):
         return
-    total = max(record.get("total") or 0, record["count"])
-    first = f" (first: {str(record['first']).rstrip('.')})" if record.get("first") else ""
+    detail = f" (first: {str(first).rstrip('.')})" if first else ""
     raise CommandFailed(
-        f"{record['count']} of {total} items failed{first}. "
+        f"{failed} of {max(total, failed)} items failed{detail}. "
         + ("Use --exit-zero (or COPICK_EXIT_ZERO=1)" if option_hint else "Set COPICK_EXIT_ZERO=1")
         + " to exit 0 despite failures."
     )
+
+
+def finish_report(report: Any) -> None:
+    """End a command from an operation's report (``copick.ops.report.OpReport``): exit 1 on failures."""
+    fail_if_errors(len(report.errors), report.total, report.errors[0] if report.errors else None)
 
 
 # --------------------------------------------------------------------------------------------------------

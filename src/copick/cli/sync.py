@@ -1,4 +1,4 @@
-"""``copick sync picks|meshes|segmentations|tomograms``: copy data from one project into another.
+"""``copick sync picks|meshes|filaments|segmentations|tomograms``: copy data between projects.
 
 Filters are comma-separated names (empty = all); ``--target-*`` options rename with ``src:dst`` pairs.
 Failed items are listed and make the command exit 1 (``--exit-zero`` keeps copick 1.31's exit 0).
@@ -14,7 +14,7 @@ import click
 from copick.cli.common import (
     domain_errors,
     exit_zero_option,
-    finish,
+    finish_report,
     open_root,
     quiet_option,
     start,
@@ -22,6 +22,7 @@ from copick.cli.common import (
 )
 from copick.cli.types import CopickNameMap, VoxelSizes
 from copick.cli.util import add_config_option, add_debug_option
+from copick.kinds import ANNOTATION_KINDS, AnnotationKind
 
 F = Callable[..., Any]
 
@@ -36,9 +37,10 @@ _SEGMENTATION_FILTERS: dict[str | None, tuple[bool | None, bool | None, bool | N
 }
 
 
-@click.group(short_help="Copy picks, meshes, segmentations or tomograms between projects.")
+@click.group(short_help="Synchronize data between Copick projects.")
 def sync() -> None:
-    """Copy picks, meshes, segmentations or tomograms from one copick project into another."""
+    """Synchronize data between Copick projects: copy picks, meshes, filaments, segmentations or
+    tomograms from one project into another."""
 
 
 def _apply(func: F, options: list[Callable[[F], F]]) -> F:
@@ -145,7 +147,7 @@ def _source_root(config: str | None, source_dataset_ids: str | None) -> Any:
 
 
 def _finish_sync(logger: Any, report: Any, what: str) -> None:
-    """Warn when nothing matched, then set the exit status from the failures ``report`` holds."""
+    """Log what the sync did, then derive the exit status from the failures ``report`` holds."""
     if report.total == 0:
         logger.warning(f"No {what} matched the filters; nothing was copied.")
     else:
@@ -155,107 +157,42 @@ def _finish_sync(logger: Any, report: Any, what: str) -> None:
             f"Added {len(report.added_objects)} pickable object(s) to the target config: "
             f"{', '.join(report.added_objects)}"
         )
-    finish()
+    finish_report(report)
 
 
-def _sync_annotations(kind: str, config: str | None, source_dataset_ids: str | None, **options: Any) -> None:
-    from copick.ops.sync import sync_meshes, sync_picks
-
-    logger = start(__name__, options.pop("debug"))
-    source = _source_root(config, source_dataset_ids)
-    target_config = options.pop("target_config")
-    operation = sync_picks if kind == "picks" else sync_meshes
-    report = operation(source, target_config, target_config_path=target_config, **options)
-    _finish_sync(logger, report, "pick sets" if kind == "picks" else "meshes")
+_ITEM_NAMES = {"picks": "pick sets"}
 
 
-@sync.command(short_help="Copy picks into another project.")
-@_head_options
-@_annotation_filters
-@_tail_options
-@domain_errors
-def picks(
-    config: str | None,
-    source_dataset_ids: str | None,
-    target_config: str,
-    source_runs: str,
-    target_runs: str,
-    source_objects: str,
-    target_objects: str,
-    source_users: str,
-    target_users: str,
-    exist_ok: bool,
-    workers: int,
-    log: bool,
-    debug: bool,
-) -> None:
-    """Copy pick sets from the -c project into the --target-config project.
+def _annotation_command(kind: AnnotationKind) -> click.Command:
+    """``copick sync <plural>`` for an annotation kind (objects and users filtered and renamed)."""
+    what = _ITEM_NAMES.get(kind.plural, kind.plural)
+
+    def command(config: str | None, source_dataset_ids: str | None, debug: bool, **options: Any) -> None:
+        from copick.ops import sync as ops_sync
+
+        logger = start(__name__, debug)
+        source = _source_root(config, source_dataset_ids)
+        target_config = options.pop("target_config")
+        options["max_workers"] = options.pop("workers")
+        operation = getattr(ops_sync, f"sync_{kind.plural}")
+        report = operation(source, target_config, target_config_path=target_config, **options)
+        _finish_sync(logger, report, what)
+
+    command.__doc__ = f"""Copy {what} from the -c project into the --target-config project.
 
     Missing target runs are created; pickable objects the copies need are added to the target config.
 
     \b
     Example:
-      copick sync picks -c source.json --target-config target.json --source-objects ribosome \\
+      copick sync {kind.plural} -c source.json --target-config target.json --source-objects ribosome \\
           --target-users "alice:alice-imported"
     """
-    _sync_annotations(
-        "picks",
-        config,
-        source_dataset_ids,
-        target_config=target_config,
-        source_runs=source_runs,
-        target_runs=target_runs,
-        source_objects=source_objects,
-        target_objects=target_objects,
-        source_users=source_users,
-        target_users=target_users,
-        exist_ok=exist_ok,
-        max_workers=workers,
-        log=log,
-        debug=debug,
-    )
+    decorated = _head_options(_annotation_filters(_tail_options(domain_errors(command))))
+    return sync.command(name=kind.plural, short_help=f"Copy {kind.plural} into another project.")(decorated)
 
 
-@sync.command(short_help="Copy meshes into another project.")
-@_head_options
-@_annotation_filters
-@_tail_options
-@domain_errors
-def meshes(
-    config: str | None,
-    source_dataset_ids: str | None,
-    target_config: str,
-    source_runs: str,
-    target_runs: str,
-    source_objects: str,
-    target_objects: str,
-    source_users: str,
-    target_users: str,
-    exist_ok: bool,
-    workers: int,
-    log: bool,
-    debug: bool,
-) -> None:
-    """Copy meshes from the -c project into the --target-config project.
-
-    Missing target runs are created; pickable objects the copies need are added to the target config.
-    """
-    _sync_annotations(
-        "meshes",
-        config,
-        source_dataset_ids,
-        target_config=target_config,
-        source_runs=source_runs,
-        target_runs=target_runs,
-        source_objects=source_objects,
-        target_objects=target_objects,
-        source_users=source_users,
-        target_users=target_users,
-        exist_ok=exist_ok,
-        max_workers=workers,
-        log=log,
-        debug=debug,
-    )
+for _kind in ANNOTATION_KINDS:
+    _annotation_command(_kind)
 
 
 @sync.command(short_help="Copy segmentations into another project.")

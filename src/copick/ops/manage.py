@@ -26,7 +26,7 @@ from copick.util.uri import (
     is_pattern_uri,
     parse_copick_uri,
     serialize_copick_uri,
-    serialize_copick_uri_from_dict,
+    serialize_identity,
 )
 
 __all__ = [
@@ -128,13 +128,7 @@ def _target_identity(kind: Kind, target_uri: str, source: dict[str, Any]) -> dic
 
 def _describe(kind: Kind, identity: dict[str, Any]) -> str:
     """The URI of an identity."""
-    flags = {
-        flag: identity.get("segmentation_type") == flag for flag in ("multilabel", "instance", "panoptic")
-    }
-    fields = {key: identity[key] for key in kind.fields}
-    if "name" in fields:
-        fields.update(flags)
-    return serialize_copick_uri_from_dict(kind.object_type, **fields)
+    return serialize_identity(kind.object_type, identity)
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ __all__ = [
     "resolve_copick_objects",
     "serialize_copick_uri",
     "serialize_copick_uri_from_dict",
+    "serialize_identity",
 ]
 
 
@@ -53,10 +54,15 @@ def serialize_copick_uri(obj: Any) -> str:
             f"Cannot serialize a {type(obj).__name__} to a copick URI; "
             "expected picks, mesh, filaments, segmentation, tomogram or features."
         )
-    parts = kind.identity(obj)
-    seg_type = parts.pop("segmentation_type", None)
+    return serialize_identity(kind.object_type, kind.identity(obj))
+
+
+def serialize_identity(object_type: str, identity: dict[str, Any]) -> str:
+    """The complete URI of an entity identity of ``object_type`` (as ``copick.kinds`` give them)."""
+    parts = {key: identity[key] for key in uri_kind(object_type).fields}
+    seg_type = identity.get("segmentation_type")
     parts.update({flag: flag == seg_type for flag in SEG_TYPES})
-    return format_uri(kind.object_type, parts)
+    return format_uri(object_type, parts)
 
 
 def serialize_copick_uri_from_dict(
