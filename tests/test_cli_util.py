@@ -129,8 +129,9 @@ def test_resolve_deprecated_option() -> None:
     assert util.resolve_deprecated_option(None, 3, old_flag="--old", new_flag="--new", logger=log) == 3
     assert log.warnings == ["--old is deprecated; use --new instead."]
     assert util.resolve_deprecated_option(3, 3, old_flag="--old", new_flag="--new") == 3
-    with pytest.raises(click.UsageError):
-        util.resolve_deprecated_option(2, 3, old_flag="--old", new_flag="--new")
+    # both given: the deprecated option's value wins, with the warning (as copick 1.31)
+    assert util.resolve_deprecated_option(2, 3, old_flag="--old", new_flag="--new", logger=log) == 3
+    assert log.warnings[-1] == "--old is deprecated; use --new instead."
 
 
 def test_resolve_tomogram_uri() -> None:

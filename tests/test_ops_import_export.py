@@ -97,7 +97,7 @@ def test_tiff_without_voxel_size_writes_nothing(tmp_path: Path, root: Any, confi
     tifffile.imwrite(str(tmp_path / "TS_9.tif"), _vol())
     report = imp.add_tomograms_from_paths(root, str(tmp_path / "TS_9.tif"))
     assert report.processed == 0 and len(report.errors) == 1
-    assert "TS_9.tif" in report.errors[0] and "voxel size" in report.errors[0]
+    assert "TS_9.tif" in report.errors[0] and "Voxel spacing not provided" in report.errors[0]
     assert _fresh(config).get_run("TS_9") is None
     with pytest.raises(MissingVoxelSizeError, match=r"TS_9\.tif"):
         imp.add_tomogram_from_file(root, "TS_9", "wbp", str(tmp_path / "TS_9.tif"))

@@ -198,6 +198,10 @@ USER_SCRIPT_ARGS = {
     "delete_things": "project",
     "build_config": "workdir",
     "segmentation_types": "workdir",
+    "ops_add": "workdir",
+    "util_formats": "workdir",
+    "util_sync": "workdir",
+    "cli_resolvers": "workdir",
 }
 
 

@@ -174,20 +174,14 @@ def resolve_deprecated_option(
     new_flag: str,
     logger: logging.Logger | None = None,
 ) -> Any:
-    """The value of ``new_flag``, or of its deprecated spelling ``old_flag`` (with a warning).
+    """The value of ``new_flag``, or of its deprecated spelling ``old_flag`` (warned about), as 1.31.
 
-    Giving both with different values is a usage error.
+    When both are given the deprecated spelling's value wins, as in copick 1.31.
     """
-
-    def given(value: Any) -> bool:
-        return value is not None and value != () and value != ""
-
-    if not given(legacy):
+    if legacy is None or legacy == () or legacy == "":
         return primary
     if logger is not None:
         logger.warning(f"{old_flag} is deprecated; use {new_flag} instead.")
-    if given(primary) and primary != legacy:
-        raise click.UsageError(f"{old_flag} and {new_flag} are the same option; give only {new_flag}.")
     return legacy
 
 
@@ -201,18 +195,15 @@ def resolve_tomogram_uri(
 ) -> str:
     """A tomogram URI: ``uri`` itself, or ``"<tomo_alg>@<vs>"`` built from the legacy options (deprecated)."""
     if uri:
-        if (tomo_alg or voxel_size is not None) and logger is not None:
-            logger.warning("Both a tomogram URI and the legacy tomogram options were given; using the URI.")
         return uri
     if tomo_alg:
-        vs = float(voxel_size) if voxel_size is not None else float(default_vs)
         if logger is not None:
             logger.warning(
-                "The tomogram algorithm/voxel size options are deprecated; "
-                f"use a tomogram URI ('{tomo_alg}@{vs}')."
+                "--tomo-alg/--voxel-size are deprecated; use -i/--input <tomo_type>@<voxel_spacing> instead."
             )
+        vs = float(voxel_size) if voxel_size is not None else float(default_vs)
         return f"{tomo_alg}@{vs}"
-    raise click.UsageError("A tomogram is required: give a tomogram URI such as 'wbp@10.0'.")
+    raise click.UsageError("Provide the input tomogram via -i/--input <tomo_type>@<voxel_spacing>.")
 
 
 @_decorator

@@ -20,12 +20,13 @@ REQUIRED_COLUMNS = ("run_name", *POSITION_COLUMNS)
 CSV_COLUMNS = (*REQUIRED_COLUMNS, *TRANSFORM_COLUMNS, "score", "instance_id")
 
 
-def read_copick_csv(path: str) -> Any:
+def read_copick_csv(path: str, default_run: str | None = None) -> Any:
     """The CSV as a pandas DataFrame with every column of ``CSV_COLUMNS`` (defaults filled in).
 
     Missing transform columns take the identity's entries, a missing score 1 and a missing
-    instance id 0. A header without ``run_name,x,y,z`` or non-numeric values raise
-    ``CorruptFileError`` naming the file and what is wrong.
+    instance id 0; a missing ``run_name`` column is ``default_run`` when one is given. A header
+    without ``run_name,x,y,z`` or non-numeric values raise ``CorruptFileError`` naming the file and
+    what is wrong.
     """
     import pandas as pd
 
@@ -39,6 +40,8 @@ def read_copick_csv(path: str) -> Any:
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as err:
         raise CorruptFileError(f"{path}: not a readable CSV file: {err}") from None
     df.columns = [str(c).strip() for c in df.columns]
+    if default_run and "run_name" not in df.columns:
+        df.insert(0, "run_name", default_run)
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing:
         raise CorruptFileError(
@@ -83,14 +86,20 @@ def _frame_to_picks(df: Any, path: str) -> PickArrays:
         raise CorruptFileError(f"{path}: {err}") from None
 
 
-def read_picks_csv(path: str) -> dict[str, PickArrays]:
-    """The picks of a copick CSV grouped by ``run_name`` (in order of first appearance)."""
-    df = read_copick_csv(path)
+def read_picks_csv(path: str, default_run: str | None = None) -> dict[str, PickArrays]:
+    """The picks of a copick CSV grouped by ``run_name`` (in order of first appearance; rows of a CSV
+    without that column belong to ``default_run``)."""
+    df = read_copick_csv(path, default_run)
     return {str(name): _frame_to_picks(group, path) for name, group in df.groupby("run_name", sort=False)}
 
 
-def write_picks_csv(path: str, runs: dict[str, PickArrays], overwrite: bool = True) -> str:
-    """Write {run_name: picks} as one copick CSV (pandas float formatting, e.g. ``100.0``); returns it."""
+def write_picks_csv(
+    path: str, runs: dict[str, PickArrays], overwrite: bool = True, instance_ids: bool = True
+) -> str:
+    """Write {run_name: picks} as one copick CSV (pandas float formatting, e.g. ``100.0``); returns it.
+
+    ``instance_ids=False`` leaves the ``instance_id`` column out (copick 1.31's ``write_copick_csv``).
+    """
     import pandas as pd
 
     if not overwrite and os.path.exists(path):
@@ -108,6 +117,8 @@ def write_picks_csv(path: str, runs: dict[str, PickArrays], overwrite: bool = Tr
         data["instance_id"] = picks.instance_ids.astype(np.int64)
         frames.append(pd.DataFrame(data, columns=list(CSV_COLUMNS)))
     df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(CSV_COLUMNS))
+    if not instance_ids:
+        df = df.drop(columns="instance_id")
     ensure_parent(path)
     df.to_csv(path, index=False)
     return path

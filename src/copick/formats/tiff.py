@@ -65,9 +65,14 @@ def _compression_args(compression: str | None, path: str) -> dict[str, Any]:
 
 
 def write_tiff_volume(
-    path: str, data: Any, voxel_size: float, compression: str | None = None, overwrite: bool = True
+    path: str,
+    data: Any,
+    voxel_size: float | None = None,
+    compression: str | None = None,
+    overwrite: bool = True,
 ) -> str:
-    """Write a (z, y, x) volume as an ImageJ TIFF: resolution 1/voxel size, ``spacing`` and ``unit``.
+    """Write a (z, y, x) volume as an ImageJ TIFF: resolution 1/voxel size, ``spacing`` and ``unit``
+    (without ``voxel_size``: no resolution, as copick 1.31's ``write_tiff_volume`` writes).
 
     ImageJ holds uint8, int16, uint16 and float32; other integer types are written as uint16 or
     float32 when their values allow it. A 4-D (c, z, y, x) array is written as a plain (non-ImageJ)
@@ -88,6 +93,9 @@ def write_tiff_volume(
         arr = arr.astype(_imagej_dtype(arr, path), copy=False)
     if compression == "jpeg" and arr.dtype != np.uint8:
         raise InvalidDataError(f"{path}: JPEG compression needs 8-bit data, the volume is {arr.dtype}.")
+    if voxel_size is None:
+        tifffile.imwrite(path, arr, imagej=True, metadata={"axes": "ZYX"}, **options)
+        return path
     vs = float(voxel_size)
     tifffile.imwrite(
         path,

@@ -36,7 +36,8 @@ def read_volume(
     given = positive_voxel_size(voxel_size, path) if voxel_size is not None else None
     if given is None and kind in ("tiff", "em"):
         raise MissingVoxelSizeError(
-            f"{path}: {kind.upper()} files carry no voxel size; give it explicitly (--voxel-size)."
+            f"{path}: Voxel spacing not provided and cannot be determined from {kind} file. "
+            "Please specify --voxel-size."
         )
     if channel_axis and kind in ("mrc", "em"):
         raise InvalidDataError(

@@ -123,9 +123,9 @@ def add_object(
     """
     if volume is not None:
         if voxel_size is None:
-            raise ValueError(f"Object {name!r}: voxel_size is required when a volume is given.")
+            raise ValueError(f"Object {name!r}: voxel_size must be provided if volume is provided.")
         if not is_particle:
-            raise ValueError(f"Object {name!r}: only particles can have a density map.")
+            raise ValueError(f"Object {name} is not a particle object and cannot have volume data.")
     if save_config and not config_path:
         raise ValueError("config_path is required when save_config=True.")
     obj = root.new_object(

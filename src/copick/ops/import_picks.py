@@ -170,7 +170,7 @@ def _read_single_run_picks(
     from copick.formats import dynamo, em, picks_csv
 
     if kind == "csv":
-        return picks_csv.read_picks_csv(file_path)
+        return picks_csv.read_picks_csv(file_path, default_run=run_name or None)
     if kind in ("em", "dynamo"):
         if voxel_spacing is None:
             raise MissingVoxelSizeError(
@@ -204,7 +204,7 @@ def _read_single_run_picks(
     return groups
 
 
-def add_picks_from_file(
+def _import_picks_file(
     root: Any,
     run_name: str,
     file_path: str,
@@ -221,12 +221,8 @@ def add_picks_from_file(
     tomograms_star: str | None = None,
     relion_version: str | None = None,
     tomogram_center: Any = None,
-) -> Any:
-    """Import a picks file (copick CSV, RELION STAR, EM motive list, Dynamo table) into ``run_name``.
-
-    Returns the pick set; a CSV is split by its ``run_name`` column and returns {run name: picks}.
-    EM and Dynamo need ``voxel_spacing`` (pixel coordinates); STAR follows the rules of §6.3.
-    """
+) -> dict[str, Any]:
+    """Import one picks file: {run name: picks written} (a CSV with ``run_name``: every run in it)."""
     from copick.formats.common import require_file, resolve_picks_format
     from copick.util.escape import sanitize_name
 
@@ -245,13 +241,59 @@ def add_picks_from_file(
         relion_version,
         tomogram_center,
     )
+    if run_name and run_name not in groups:
+        raise InvalidDataError(f"Run {run_name} not found in CSV file. Available runs: {list(groups)}")
     replace = replace_allowed(exist_ok, overwrite)
     _check_targets(root, list(groups), object_name, user_id, session_id, create, replace, file_path)
     stored = _store_picks(root, groups, object_name, user_id, session_id, create, log)
-    if kind == "csv":
-        if log:
-            _log.info(f"Successfully imported picks from {file_path} to {len(stored)} runs")
-        return stored
+    if log and kind == "csv":
+        _log.info(f"Successfully imported picks from {file_path} to {len(stored)} runs")
+    return stored
+
+
+def add_picks_from_file(
+    root: Any,
+    run_name: str,
+    file_path: str,
+    object_name: str,
+    user_id: str,
+    session_id: str,
+    voxel_spacing: float | None = None,
+    file_type: str | None = None,
+    create: bool = True,
+    exist_ok: bool = False,
+    overwrite: bool = False,
+    log: bool = False,
+    tilt_series_pixel_size: float | None = None,
+    tomograms_star: str | None = None,
+    relion_version: str | None = None,
+    tomogram_center: Any = None,
+) -> Any:
+    """Import a picks file (copick CSV, RELION STAR, EM motive list, Dynamo table); returns the picks of
+    ``run_name``, as copick 1.31 does.
+
+    A CSV with a ``run_name`` column is split by it (every run in it is written; ``run_name`` must be one
+    of them); a CSV without one goes to ``run_name``. EM and Dynamo need ``voxel_spacing`` (pixel
+    coordinates); STAR follows the rules of CLI.md §6.3.
+    """
+    stored = _import_picks_file(
+        root,
+        run_name,
+        file_path,
+        object_name,
+        user_id,
+        session_id,
+        voxel_spacing,
+        file_type,
+        create,
+        exist_ok,
+        overwrite,
+        log,
+        tilt_series_pixel_size,
+        tomograms_star,
+        relion_version,
+        tomogram_center,
+    )
     return stored[run_name]
 
 
@@ -431,7 +473,7 @@ def add_picks_from_paths(
     star = dict(
         tilt_series_pixel_size=tilt_series_pixel_size, tomograms_star=tomos, relion_version=relion_version
     )
-    jobs = [(f, partial(add_picks_from_file, root, "", f, *ids, "csv", **options)) for f in csv_paths]
+    jobs = [(f, partial(_import_picks_file, root, "", f, *ids, "csv", **options)) for f in csv_paths]
     jobs += [
         (f, partial(add_picks_from_file, root, r, f, *ids, file_type, **options, **star))
         for r, f in mapping.items()

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from copick.errors import EntityExistsError, InvalidDataError, UnknownObjectError
+from copick.errors import EntityExistsError, InvalidDataError, ReadOnlyError, UnknownObjectError
 from copick.formats.common import MissingVoxelSizeError, apply_flip_transpose, positive_voxel_size
 from copick.ops.import_common import (
     DEFAULT_CHUNKS,
@@ -66,6 +66,11 @@ SEGMENTATION_TYPES = ("multilabel", "binary", "instance", "panoptic")
 # ------------------------------------------------------------------------------------------------
 # tomograms and feature maps
 # ------------------------------------------------------------------------------------------------
+
+
+class ReadOnlyObjectError(ReadOnlyError, ValueError):
+    """A density map for an object of the read-only static layer: a ``PermissionError`` like every
+    read-only write, and the ``ValueError`` copick 1.31's ``add_object_volume`` raised."""
 
 
 def _check_volume(data: Any, source: str) -> np.ndarray:
@@ -174,7 +179,8 @@ def _peek_voxel_size(file_path: str, kind: str, voxel_spacing: float | None) -> 
         return read_mrc_header_voxel_size(file_path)
     if kind in ("tiff", "em"):
         raise MissingVoxelSizeError(
-            f"{file_path}: {kind.upper()} files carry no voxel size; give it explicitly (--voxel-size)."
+            f"{file_path}: Voxel spacing not provided and cannot be determined from {kind} file. "
+            "Please specify --voxel-size."
         )
     return None
 
@@ -505,7 +511,12 @@ def add_object_volume(
     if obj is None:
         raise UnknownObjectError(f"Object name {object_name} not found in pickable objects.")
     if not obj.is_particle:
-        raise InvalidDataError(f"Object {object_name} is not a particle; only particles have density maps.")
+        raise InvalidDataError(f"Object {object_name} is not a particle object and cannot have volume data.")
+    if obj.read_only:
+        raise ReadOnlyObjectError(
+            f"Object {object_name} is read-only and cannot be modified. "
+            "Volume data cannot be added to read-only objects."
+        )
     if isinstance(volume, str) or hasattr(volume, "__fspath__"):
         from copick.formats.volumes import read_volume
 

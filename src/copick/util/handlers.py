@@ -11,9 +11,16 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from copick.formats.common import UnknownFormatError
+from copick.formats.common import (
+    UnknownFormatError,
+    get_picks_format_from_extension,
+    get_volume_format_from_extension,
+)
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -241,4 +248,71 @@ def get_registry() -> FormatRegistry:
     return registry
 
 
-__all__ = ["FormatHandler", "FormatRegistry", "get_registry", "registry"]
+# --------------------------------------------------------------------------------------------------
+# copick 1.31's helper names
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FormatCapabilities:
+    """What a format handler supports (copick 1.31's description of a handler)."""
+
+    can_read: bool = True
+    can_write: bool = False
+    supports_voxel_size: bool = False
+    supports_transforms: bool = False
+    supports_scores: bool = False
+    supports_grouped_import: bool = False
+    supports_grouped_export: bool = False
+
+
+class VolumeFormatHandler(Protocol):
+    """A volume format: ``read(path, **options)`` and ``write(path, data, **options)``."""
+
+    def read(self, path: str, **options: Any) -> Any: ...
+
+    def write(self, path: str, data: Any, **options: Any) -> Any: ...
+
+
+class PicksFormatHandler(Protocol):
+    """A picks format: single-run ``read``/``write`` and multi-run ``read_grouped``/``write_grouped``."""
+
+    def read(self, path: str, **options: Any) -> Any: ...
+
+    def write(self, path: str, data: Any, **options: Any) -> Any: ...
+
+    def read_grouped(self, path: str, **options: Any) -> Any: ...
+
+    def write_grouped(self, path: str, data: Any, **options: Any) -> Any: ...
+
+
+def unpack_picks_data(data: tuple[np.ndarray, ...]) -> tuple[Any, Any, Any, Any]:
+    """``(positions, transforms, scores, instance_ids)`` of a 3- or 4-tuple (instance ids None for 3)."""
+    if len(data) == 3:
+        return (*data, None)
+    positions, transforms, scores, instance_ids = data
+    return positions, transforms, scores, instance_ids
+
+
+def get_picks_format_from_path(path: str) -> str | None:
+    """The picks format of ``path`` by its extension (``csv``, ``star``, ``em``, ``dynamo``) or None."""
+    return get_picks_format_from_extension(path)
+
+
+def get_volume_format_from_path(path: str) -> str | None:
+    """The volume format of ``path`` by its extension (``mrc``, ``tiff``, ``em``, ``zarr``) or None."""
+    return get_volume_format_from_extension(path)
+
+
+__all__ = [
+    "FormatCapabilities",
+    "FormatHandler",
+    "FormatRegistry",
+    "PicksFormatHandler",
+    "VolumeFormatHandler",
+    "get_picks_format_from_path",
+    "get_registry",
+    "get_volume_format_from_path",
+    "registry",
+    "unpack_picks_data",
+]
