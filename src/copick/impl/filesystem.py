@@ -12,6 +12,7 @@ from typing import Any
 from copick.entities.root import CopickRoot
 from copick.impl.overlay import (
     CopickFeaturesOverlay,
+    CopickFilamentsOverlay,
     CopickMeshOverlay,
     CopickObjectOverlay,
     CopickPicksOverlay,
@@ -55,6 +56,10 @@ class CopickPicksFSSpec(_FilePaths, CopickPicksOverlay):
     """Picks stored as JSON on an fsspec filesystem."""
 
 
+class CopickFilamentsFSSpec(_FilePaths, CopickFilamentsOverlay):
+    """Filaments stored as JSON on an fsspec filesystem."""
+
+
 class CopickMeshFSSpec(_FilePaths, CopickMeshOverlay):
     """A mesh stored as GLB on an fsspec filesystem."""
 
@@ -91,6 +96,7 @@ class CopickRunFSSpec(_LayerPaths, CopickRunOverlay):
     voxel_spacing_class = CopickVoxelSpacingFSSpec
     picks_class = CopickPicksFSSpec
     mesh_class = CopickMeshFSSpec
+    filaments_class = CopickFilamentsFSSpec
     segmentation_class = CopickSegmentationFSSpec
 
 

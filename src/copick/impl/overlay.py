@@ -6,6 +6,7 @@ these classes exist so that code importing or subclassing them keeps working.
 
 from __future__ import annotations
 
+from copick.entities.filaments import CopickFilaments
 from copick.entities.mesh import CopickMesh
 from copick.entities.object import CopickObject
 from copick.entities.picks import CopickPicks
@@ -21,6 +22,10 @@ class CopickPicksOverlay(CopickPicks):
 
 class CopickMeshOverlay(CopickMesh):
     """A mesh from either layer; ``read_only`` marks static ones."""
+
+
+class CopickFilamentsOverlay(CopickFilaments):
+    """Filaments from either layer; ``read_only`` marks static ones."""
 
 
 class CopickSegmentationOverlay(CopickSegmentation):
@@ -53,4 +58,5 @@ class CopickRunOverlay(CopickRun):
     voxel_spacing_class = CopickVoxelSpacingOverlay
     picks_class = CopickPicksOverlay
     mesh_class = CopickMeshOverlay
+    filaments_class = CopickFilamentsOverlay
     segmentation_class = CopickSegmentationOverlay

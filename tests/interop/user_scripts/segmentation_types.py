@@ -94,6 +94,6 @@ for seg in (panoptic, instance, binary):
     show(f"{kind} label_volume", lambda: seg.label_volume())
     for obj in (None, "ribo", "prot", "mem", "bogus"):
         show(f"{kind} instance_ids {obj}", lambda: seg.instance_ids(object_name=obj))
-        if obj is not None and kind == "panoptic":  # other kinds: README difference 40
+        if obj is not None and kind == "panoptic":  # other kinds: README difference 45
             show(f"{kind} instance_volume {obj}", lambda: seg.instance_volume(obj))
     show(f"{kind} level 1", lambda: seg.segments("1"))
