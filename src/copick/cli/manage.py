@@ -10,18 +10,18 @@ from copick.cli.common import (
     domain_errors,
     echo_data,
     exit_zero_option,
-    finish,
+    fail_if_errors,
     open_root,
     quiet_option,
-    record_failures,
     start,
     workers_option,
 )
 from copick.cli.types import CopickName, CopickURI
 from copick.cli.util import add_config_option, add_debug_option
+from copick.kinds import KINDS
 
-_COPY_TYPES = ["picks", "filaments", "mesh", "segmentation"]
-_REMOVE_TYPES = ["picks", "filaments", "mesh", "segmentation", "tomogram", "feature"]
+_COPY_TYPES = [kind.object_type for kind in KINDS if kind.copyable]
+_REMOVE_TYPES = [kind.object_type for kind in KINDS]
 
 _URI_HELP = """
     URI forms (parts left out select everything; a leading re: makes every part a regular expression):
@@ -75,7 +75,8 @@ def _report(logger: Any, result: dict[str, Any], key: str, verb: str, object_typ
             f"successfully ({result['total_runs']} runs searched)"
         )
         logger.info(f"Successfully {verb} {result['processed']} of {result['matched']} objects")
-    record_failures(result["errors"], max(result["matched"], len(result["errors"])))
+    errors = result["errors"]
+    fail_if_errors(len(errors), max(result["matched"], len(errors)), errors[0] if errors else None)
 
 
 def _transfer(
@@ -113,33 +114,50 @@ def _transfer(
     for item in result[key]:
         logger.debug(f"{key.capitalize()} {item['run']}: {item['source']} -> {item['target']}")
     _report(logger, result, key, key, object_type, source_uri)
-    finish()
 
 
-@click.command(short_help="Copy picks, meshes or segmentations selected by URIs.")
-@add_config_option
-@_run_option
-@click.option(
-    "--overwrite/--no-overwrite", default=False, show_default=True, help="Replace existing target objects."
-)
-@workers_option(8)
-@exit_zero_option
-@quiet_option
-@add_debug_option
-@_object_type_argument(_COPY_TYPES)
-@click.argument("source_uri", metavar="SOURCE_URI", type=CopickURI("any", "input"))
-@click.argument("target_uri", metavar="TARGET_URI", type=CopickURI("any", "output"))
-@domain_errors
-def cp(
-    config: str | None,
-    runs: tuple[str, ...],
-    overwrite: bool,
-    workers: int,
-    debug: bool,
-    object_type: str,
-    source_uri: str,
-    target_uri: str,
-) -> None:
+def _transfer_command(move: bool, short_help: str, doc: str) -> click.Command:
+    """``copick cp`` (``move`` False) or ``copick mv``: the same options, one body."""
+
+    def command(
+        config: str | None,
+        runs: tuple[str, ...],
+        overwrite: bool,
+        workers: int,
+        debug: bool,
+        object_type: str,
+        source_uri: str,
+        target_uri: str,
+    ) -> None:
+        _transfer(move, config, runs, overwrite, workers, object_type, source_uri, target_uri, debug)
+
+    command.__doc__ = doc + _TEMPLATE_HELP + _URI_HELP
+    options = [
+        add_config_option,
+        _run_option,
+        click.option(
+            "--overwrite/--no-overwrite",
+            default=False,
+            show_default=True,
+            help="Replace existing target objects.",
+        ),
+        workers_option(8),
+        exit_zero_option,
+        quiet_option,
+        add_debug_option,
+        _object_type_argument(_COPY_TYPES),
+        click.argument("source_uri", metavar="SOURCE_URI", type=CopickURI("any", "input")),
+        click.argument("target_uri", metavar="TARGET_URI", type=CopickURI("any", "output")),
+    ]
+    decorated = domain_errors(command)
+    for option in reversed(options):
+        decorated = option(decorated)
+    return click.command(name="mv" if move else "cp", short_help=short_help)(decorated)
+
+
+cp = _transfer_command(
+    False,
+    "Copy picks, meshes, filaments or segmentations selected by URIs.",
     """Copy the OBJECT_TYPE objects selected by SOURCE_URI to TARGET_URI, in every run (or -r runs).
 
     OBJECT_TYPE: picks, filaments, mesh or segmentation. The sources are never modified.
@@ -149,37 +167,12 @@ def cp(
       copick cp picks "ribosome:alice/1" "ribosome:bob/1" -c config.json
       copick cp picks "ribosome:*/*" "ribosome:{user_id}/backup-{session_id}" -c config.json
       copick cp segmentation "membrane:alice/1@10.0" "membrane:alice/2" -c config.json
-    """
-    _transfer(False, config, runs, overwrite, workers, object_type, source_uri, target_uri, debug)
-
-
-cp.help = (cp.help or "") + _TEMPLATE_HELP + _URI_HELP
-
-
-@click.command(short_help="Move or rename picks, meshes or segmentations selected by URIs.")
-@add_config_option
-@_run_option
-@click.option(
-    "--overwrite/--no-overwrite", default=False, show_default=True, help="Replace existing target objects."
+    """,
 )
-@workers_option(8)
-@exit_zero_option
-@quiet_option
-@add_debug_option
-@_object_type_argument(_COPY_TYPES)
-@click.argument("source_uri", metavar="SOURCE_URI", type=CopickURI("any", "input"))
-@click.argument("target_uri", metavar="TARGET_URI", type=CopickURI("any", "output"))
-@domain_errors
-def mv(
-    config: str | None,
-    runs: tuple[str, ...],
-    overwrite: bool,
-    workers: int,
-    debug: bool,
-    object_type: str,
-    source_uri: str,
-    target_uri: str,
-) -> None:
+
+mv = _transfer_command(
+    True,
+    "Move or rename picks, meshes, filaments or segmentations selected by URIs.",
     """Move the OBJECT_TYPE objects selected by SOURCE_URI to TARGET_URI, in every run (or -r runs).
 
     OBJECT_TYPE: picks, filaments, mesh or segmentation. Each source is deleted only after its copy
@@ -189,11 +182,8 @@ def mv(
     Examples:
       copick mv picks "ribosome:alice/1" "ribosome:alice/2" -c config.json
       copick mv mesh "re:.*:alice/.*" "{object_name}:bob/{session_id}" -c config.json
-    """
-    _transfer(True, config, runs, overwrite, workers, object_type, source_uri, target_uri, debug)
-
-
-mv.help = (mv.help or "") + _TEMPLATE_HELP + _URI_HELP
+    """,
+)
 
 
 @click.command(short_help="Delete copick objects selected by a URI.")
@@ -263,7 +253,6 @@ def rm(
     for item in result["deleted"]:
         logger.debug(f"Deleted {item['run']}: {item['uri']}")
     _report(logger, result, "deleted", "deleted", object_type, uri)
-    finish()
 
 
 rm.help = (rm.help or "") + _URI_HELP

@@ -1,4 +1,4 @@
-"""``copick stats picks|meshes|segmentations``: counts of annotations, as a table or JSON (stdout)."""
+"""``copick stats picks|meshes|filaments|segmentations``: counts of annotations, as a table or JSON."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from copick.cli.common import (
     domain_errors,
     echo_data,
     exit_zero_option,
-    finish,
+    fail_if_errors,
     open_root,
     quiet_option,
     start,
@@ -26,7 +26,7 @@ from copick.cli.util import (
 _TOP_COMBINATIONS = 10
 
 
-@click.group(short_help="Statistics of picks, meshes and segmentations.")
+@click.group(short_help="Statistics of picks, meshes, filaments and segmentations.")
 def stats() -> None:
     """Counts of a project's picks, meshes and segmentations, as a table or JSON (stdout)."""
 
@@ -119,83 +119,65 @@ def _runs(logger: Any, run_names: tuple[str, ...], legacy_run_names: tuple[str, 
     return resolve_run_names(run_names, legacy_run_names, legacy_flag="--runs", logger=logger)
 
 
-@stats.command(short_help="Statistics of picks.")
-@_selection_options
-@_user_session_object_options
-@_output_options
-@domain_errors
-def picks(
-    config: str | None,
-    run_names: tuple[str, ...],
-    legacy_run_names: tuple[str, ...],
-    parallel: bool,
-    workers: int,
-    output: str,
-    debug: bool,
-    user_id: tuple[str, ...],
-    session_id: tuple[str, ...],
-    object_name: tuple[str, ...],
-) -> None:
-    """Count pick files and points by run, user, session and object."""
-    from copick.ops.stats import picks_stats
+def _report_stats(logger: Any, data: dict[str, Any], output: str, what: str, title: str, totals: Any) -> None:
+    """Write the statistics; warn when nothing matched; exit 1 when files could not be read."""
+    errors = data.pop("errors", [])
+    if data[totals[-1][1]] == 0:
+        logger.warning(f"No {what} matched the filters.")
+    _emit(data, output, title, totals)
+    fail_if_errors(len(errors), len(errors), errors[0] if errors else None)
 
-    logger = start(__name__, debug)
-    root = open_root(config)
-    data = picks_stats(
-        root,
-        _runs(logger, run_names, legacy_run_names),
-        _or_none(user_id),
-        _or_none(session_id),
-        _or_none(object_name),
-        parallel=parallel,
-        workers=workers,
+
+# Annotation kinds with a stats command: plural -> (table title, [(total label, key)]).
+_ANNOTATION_TABLES = {
+    "picks": ("Picks", [("Total individual picks", "total_picks"), ("Total pick files", "total_pick_files")]),
+    "meshes": ("Meshes", [("Total meshes", "total_meshes")]),
+    "filaments": ("Filaments", [("Total filaments", "total_filaments")]),
+}
+
+
+def _annotation_command(plural: str) -> click.Command:
+    """``copick stats <plural>`` for an annotation kind (filters: runs, users, sessions, objects)."""
+    title, totals = _ANNOTATION_TABLES[plural]
+
+    def command(
+        config: str | None,
+        run_names: tuple[str, ...],
+        legacy_run_names: tuple[str, ...],
+        parallel: bool,
+        workers: int,
+        output: str,
+        debug: bool,
+        user_id: tuple[str, ...],
+        session_id: tuple[str, ...],
+        object_name: tuple[str, ...],
+    ) -> None:
+        from copick.ops import stats as ops_stats
+
+        logger = start(__name__, debug)
+        root = open_root(config)
+        data = getattr(ops_stats, f"{plural}_stats")(
+            root,
+            _runs(logger, run_names, legacy_run_names),
+            _or_none(user_id),
+            _or_none(session_id),
+            _or_none(object_name),
+            parallel=parallel,
+            workers=workers,
+        )
+        _report_stats(logger, data, output, plural, title, totals)
+
+    command.__doc__ = (
+        "Count pick files and points by run, user, session and object."
+        if plural == "picks"
+        else f"Count {plural} by user, session and object."
     )
-    if data["total_pick_files"] == 0:
-        logger.warning("No picks matched the filters.")
-    _emit(
-        data,
-        output,
-        "Picks",
-        [("Total individual picks", "total_picks"), ("Total pick files", "total_pick_files")],
-    )
-    finish()
+    decorated = _selection_options(_user_session_object_options(_output_options(domain_errors(command))))
+    return stats.command(name=plural, short_help=f"Statistics of {plural}.")(decorated)
 
 
-@stats.command(short_help="Statistics of meshes.")
-@_selection_options
-@_user_session_object_options
-@_output_options
-@domain_errors
-def meshes(
-    config: str | None,
-    run_names: tuple[str, ...],
-    legacy_run_names: tuple[str, ...],
-    parallel: bool,
-    workers: int,
-    output: str,
-    debug: bool,
-    user_id: tuple[str, ...],
-    session_id: tuple[str, ...],
-    object_name: tuple[str, ...],
-) -> None:
-    """Count meshes by user, session and object."""
-    from copick.ops.stats import meshes_stats
-
-    logger = start(__name__, debug)
-    root = open_root(config)
-    data = meshes_stats(
-        root,
-        _runs(logger, run_names, legacy_run_names),
-        _or_none(user_id),
-        _or_none(session_id),
-        _or_none(object_name),
-        parallel=parallel,
-        workers=workers,
-    )
-    if data["total_meshes"] == 0:
-        logger.warning("No meshes matched the filters.")
-    _emit(data, output, "Meshes", [("Total meshes", "total_meshes")])
-    finish()
+for _plural in _ANNOTATION_TABLES:
+    _annotation_command(_plural)
 
 
 @stats.command(short_help="Statistics of segmentations.")
@@ -251,7 +233,5 @@ def segmentations(
         is_panoptic=None,
         segmentation_type=[t.lower() for t in segmentation_type] or None,
     )
-    if data["total_segmentations"] == 0:
-        logger.warning("No segmentations matched the filters.")
-    _emit(data, output, "Segmentations", [("Total segmentations", "total_segmentations")])
-    finish()
+    totals = [("Total segmentations", "total_segmentations")]
+    _report_stats(logger, data, output, "segmentations", "Segmentations", totals)

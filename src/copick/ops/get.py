@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import logging
 import numbers
-import os
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from copick.kinds import FILAMENTS, MESHES, PICKS, AnnotationKind, as_set, open_project
+
 __all__ = [
     "get_features",
+    "get_filaments",
     "get_meshes",
     "get_picks",
     "get_runs",
@@ -24,24 +26,6 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
-
-
-def _as_root(root: Any) -> Any:
-    """Open ``root`` when it is a config path."""
-    if isinstance(root, str | os.PathLike):
-        from copick.ops.open import from_file
-
-        return from_file(os.fspath(root))
-    return root
-
-
-def _as_set(value: Any) -> frozenset | None:
-    """A filter as a set of accepted values (``None`` accepts everything)."""
-    if value is None:
-        return None
-    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
-        return frozenset((value,))
-    return frozenset(value)
 
 
 def _as_sizes(value: Any) -> frozenset[float] | None:
@@ -59,7 +43,7 @@ def _ok(allowed: frozenset | None, value: Any) -> bool:
 
 def get_runs(root: Any, names: Any = None) -> list[Any]:
     """The runs called ``names`` (a name, run or iterable of them; unknown names are skipped), or all."""
-    root = _as_root(root)
+    root = open_project(root)
     if names is None:
         return list(root.runs)
     if isinstance(names, str) or not isinstance(names, Iterable):
@@ -112,7 +96,7 @@ def get_voxelspacings(
     show_progress: bool = True,
 ) -> list[Any]:
     """Voxel spacings of the selected runs, optionally only the given sizes."""
-    root = _as_root(root)
+    root = open_project(root)
     sizes = _as_sizes(voxel_size)
 
     def per_run(run: Any) -> list[Any]:
@@ -131,8 +115,8 @@ def get_tomograms(
     show_progress: bool = True,
 ) -> list[Any]:
     """Tomograms of the selected runs by voxel size and type."""
-    root = _as_root(root)
-    sizes, types = _as_sizes(voxel_size), _as_set(tomo_type)
+    root = open_project(root)
+    sizes, types = _as_sizes(voxel_size), as_set(tomo_type)
 
     def per_run(run: Any) -> list[Any]:
         return [
@@ -157,8 +141,8 @@ def get_features(
     show_progress: bool = True,
 ) -> list[Any]:
     """Feature maps of the selected runs by voxel size, tomogram type and feature type."""
-    root = _as_root(root)
-    sizes, types, features = _as_sizes(voxel_size), _as_set(tomo_type), _as_set(feature_type)
+    root = open_project(root)
+    sizes, types, features = _as_sizes(voxel_size), as_set(tomo_type), as_set(feature_type)
 
     def per_run(run: Any) -> list[Any]:
         return [
@@ -174,49 +158,40 @@ def get_features(
     return _collect(root, runs, per_run, parallel, workers, show_progress, "features")
 
 
-def _annotation_filter(user_id: Any, session_id: Any, object_name: Any) -> Callable[[Any], bool]:
-    users, sessions, objects = _as_set(user_id), _as_set(session_id), _as_set(object_name)
-    return lambda item: (
-        _ok(users, item.user_id)
-        and _ok(sessions, item.session_id)
-        and _ok(objects, item.pickable_object_name)
-    )
+def _annotation_query(kind: AnnotationKind) -> Callable[..., list[Any]]:
+    """The drop-in ``get_<plural>`` of an annotation kind: its entities by user, session and object."""
+
+    def query(
+        root: Any,
+        runs: Any = None,
+        user_id: Any = None,
+        session_id: Any = None,
+        object_name: Any = None,
+        parallel: bool = False,
+        workers: int = 8,
+        show_progress: bool = True,
+    ) -> list[Any]:
+        users, sessions, objects = as_set(user_id), as_set(session_id), as_set(object_name)
+
+        def per_run(run: Any) -> list[Any]:
+            return [
+                item
+                for item in kind.entities(run)
+                if _ok(users, item.user_id)
+                and _ok(sessions, item.session_id)
+                and _ok(objects, item.pickable_object_name)
+            ]
+
+        return _collect(open_project(root), runs, per_run, parallel, workers, show_progress, kind.plural)
+
+    query.__name__ = query.__qualname__ = f"get_{kind.plural}"
+    query.__doc__ = f"{kind.plural.capitalize()} of the selected runs by user, session and object."
+    return query
 
 
-def get_picks(
-    root: Any,
-    runs: Any = None,
-    user_id: Any = None,
-    session_id: Any = None,
-    object_name: Any = None,
-    parallel: bool = False,
-    workers: int = 8,
-    show_progress: bool = True,
-) -> list[Any]:
-    """Pick sets of the selected runs by user, session and object."""
-    root = _as_root(root)
-    keep = _annotation_filter(user_id, session_id, object_name)
-    return _collect(
-        root, runs, lambda run: [p for p in run.picks if keep(p)], parallel, workers, show_progress, "picks"
-    )
-
-
-def get_meshes(
-    root: Any,
-    runs: Any = None,
-    user_id: Any = None,
-    session_id: Any = None,
-    object_name: Any = None,
-    parallel: bool = False,
-    workers: int = 8,
-    show_progress: bool = True,
-) -> list[Any]:
-    """Meshes of the selected runs by user, session and object."""
-    root = _as_root(root)
-    keep = _annotation_filter(user_id, session_id, object_name)
-    return _collect(
-        root, runs, lambda run: [m for m in run.meshes if keep(m)], parallel, workers, show_progress, "meshes"
-    )
+get_picks = _annotation_query(PICKS)
+get_meshes = _annotation_query(MESHES)
+get_filaments = _annotation_query(FILAMENTS)
 
 
 def segmentation_type_filter(
@@ -224,7 +199,7 @@ def segmentation_type_filter(
 ) -> Callable[[Any], bool]:
     """A predicate on segmentations by type flags (``None`` = either); ``types`` (names) replaces the
     instance/panoptic flags."""
-    allowed = _as_set(types)
+    allowed = as_set(types)
 
     def keep(seg: Any) -> bool:
         if is_multilabel is not None and bool(seg.is_multilabel) != is_multilabel:
@@ -258,11 +233,11 @@ def get_segmentations(
     ``segmentation_type`` (``binary``/``multilabel``/``instance``/``panoptic``, one or several) overrides
     the three type flags.
     """
-    root = _as_root(root)
+    root = open_project(root)
     users, sessions, names, sizes = (
-        _as_set(user_id),
-        _as_set(session_id),
-        _as_set(name),
+        as_set(user_id),
+        as_set(session_id),
+        as_set(name),
         _as_sizes(voxel_size),
     )
     keep_type = segmentation_type_filter(is_multilabel, is_instance, is_panoptic, segmentation_type)

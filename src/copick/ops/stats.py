@@ -1,19 +1,21 @@
-"""Counts of a project's picks, meshes and segmentations, by run, user, session, object ...
+"""Counts of a project's picks, meshes, filaments and segmentations, by run, user, session, object ...
 
 Each function takes the filters of the matching ``copick.ops.get`` query and returns a plain dict (what
-``copick stats ... --output json`` prints). Distributions are ordered by count, largest first.
+``copick stats ... --output json`` prints). Distributions are ordered by count, largest first. Pick
+files that cannot be read count 0 points and are listed under ``errors`` (present only then).
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
-from copick.ops.get import get_meshes, get_picks, get_segmentations
-from copick.ops.run import note_failures
+from copick.kinds import FILAMENTS, MESHES, AnnotationKind
+from copick.ops import get
 
-__all__ = ["meshes_stats", "picks_stats", "segmentations_stats"]
+__all__ = ["filaments_stats", "meshes_stats", "picks_stats", "segmentations_stats"]
 
 _log = logging.getLogger(__name__)
 
@@ -23,20 +25,22 @@ def _ranked(counter: Counter) -> dict[Any, int]:
     return dict(sorted(counter.items(), key=lambda item: (-item[1], str(item[0]))))
 
 
-def _count_points(picks: Any) -> int | None:
-    """Number of points of a pick set, or ``None`` (logged) when its file cannot be read."""
+def _count_points(picks: Any) -> int | str:
+    """Number of points of a pick set, or the error (logged) when its file cannot be read."""
     try:
         return len(picks.numpy()[0])
     except (OSError, ValueError) as err:
-        _log.error(
+        error = (
             f"Cannot read picks {picks.pickable_object_name}:{picks.user_id}/{picks.session_id} "
             f"of run {picks.run.name}: {err}"
         )
-        return None
+        _log.error(error)
+        return error
 
 
-def _point_counts(picks: list[Any], workers: int) -> list[int]:
-    """Point counts of many pick sets (read in threads when ``workers`` > 1); unreadable files count 0."""
+def _point_counts(picks: list[Any], workers: int) -> tuple[list[int], list[str]]:
+    """Point counts of many pick sets (read in threads when ``workers`` > 1), and the read errors
+    (unreadable files count 0)."""
     if workers > 1 and len(picks) > 1:
         from concurrent.futures import ThreadPoolExecutor
 
@@ -44,10 +48,8 @@ def _point_counts(picks: list[Any], workers: int) -> list[int]:
             counts = list(pool.map(_count_points, picks))
     else:
         counts = [_count_points(p) for p in picks]
-    failed = [p for p, n in zip(picks, counts) if n is None]
-    if failed:
-        note_failures(len(failed), f"unreadable picks file in run {failed[0].run.name}", total=len(picks))
-    return [n or 0 for n in counts]
+    errors = [n for n in counts if isinstance(n, str)]
+    return [0 if isinstance(n, str) else n for n in counts], errors
 
 
 def picks_stats(
@@ -61,8 +63,8 @@ def picks_stats(
     show_progress: bool = True,
 ) -> dict[str, Any]:
     """Number of pick files and of points, with their distribution by run, user, session and object."""
-    picks = get_picks(root, runs, user_id, session_id, object_name, parallel, workers, show_progress)
-    counts = _point_counts(picks, workers if parallel else 1)
+    picks = get.get_picks(root, runs, user_id, session_id, object_name, parallel, workers, show_progress)
+    counts, errors = _point_counts(picks, workers if parallel else 1)
     by_run: Counter = Counter()
     by_user: Counter = Counter()
     by_session: Counter = Counter()
@@ -74,7 +76,7 @@ def picks_stats(
         by_user[p.user_id] += n
         by_session[p.session_id] += n
         by_object[p.pickable_object_name] += n
-    return {
+    data = {
         "total_picks": total,
         "total_pick_files": len(picks),
         "distribution_by_run": _ranked(by_run),
@@ -82,29 +84,41 @@ def picks_stats(
         "distribution_by_session": _ranked(by_session),
         "distribution_by_object": _ranked(by_object),
     }
+    return data | ({"errors": errors} if errors else {})
 
 
-def meshes_stats(
-    root: Any,
-    runs: Any = None,
-    user_id: Any = None,
-    session_id: Any = None,
-    object_name: Any = None,
-    parallel: bool = False,
-    workers: int = 8,
-    show_progress: bool = True,
-) -> dict[str, Any]:
-    """Number of meshes by user, session, object and session_user_object combination."""
-    meshes = get_meshes(root, runs, user_id, session_id, object_name, parallel, workers, show_progress)
-    return {
-        "total_meshes": len(meshes),
-        "distribution_by_user": _ranked(Counter(m.user_id for m in meshes)),
-        "distribution_by_session": _ranked(Counter(m.session_id for m in meshes)),
-        "distribution_by_object": _ranked(Counter(m.pickable_object_name for m in meshes)),
-        "session_user_object_combinations": _ranked(
-            Counter(f"{m.session_id}_{m.user_id}_{m.pickable_object_name}" for m in meshes)
-        ),
-    }
+def _annotation_stats(kind: AnnotationKind) -> Callable[..., dict[str, Any]]:
+    """The ``<kind>_stats`` of an annotation kind: counts by user, session, object and combination."""
+    query = getattr(get, f"get_{kind.plural}")
+
+    def stats(
+        root: Any,
+        runs: Any = None,
+        user_id: Any = None,
+        session_id: Any = None,
+        object_name: Any = None,
+        parallel: bool = False,
+        workers: int = 8,
+        show_progress: bool = True,
+    ) -> dict[str, Any]:
+        items = query(root, runs, user_id, session_id, object_name, parallel, workers, show_progress)
+        return {
+            f"total_{kind.plural}": len(items),
+            "distribution_by_user": _ranked(Counter(m.user_id for m in items)),
+            "distribution_by_session": _ranked(Counter(m.session_id for m in items)),
+            "distribution_by_object": _ranked(Counter(m.pickable_object_name for m in items)),
+            "session_user_object_combinations": _ranked(
+                Counter(f"{m.session_id}_{m.user_id}_{m.pickable_object_name}" for m in items)
+            ),
+        }
+
+    stats.__name__ = stats.__qualname__ = f"{kind.plural}_stats"
+    stats.__doc__ = f"Number of {kind.plural} by user, session, object and session_user_object combination."
+    return stats
+
+
+meshes_stats = _annotation_stats(MESHES)
+filaments_stats = _annotation_stats(FILAMENTS)
 
 
 def segmentations_stats(
@@ -123,7 +137,7 @@ def segmentations_stats(
     segmentation_type: Any = None,
 ) -> dict[str, Any]:
     """Number of segmentations by user, session, name, voxel size, multilabel flag and type."""
-    segs = get_segmentations(
+    segs = get.get_segmentations(
         root,
         runs,
         user_id,
