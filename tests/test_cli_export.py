@@ -250,6 +250,6 @@ def test_export_segmentation_names_and_run_filter(tmp_path: Path, project: str) 
     result = ok(invoke(f"{words} --output-dir", out, config=project))
     assert "Exported 2 segmentations from 1 of 1 runs" in result.stderr
     names = sorted(p.name for p in (out / "TS_1" / "Segmentations").iterdir())
-    assert names == ["10.000_organelles_alice_1.tif", "20.000_organelles_alice_1.tif"]  # no collision
+    assert names == ["10.000_organelles_alice_1.tiff", "20.000_organelles_alice_1.tiff"]  # no collision
     assert not (out / "TS_2").exists()
     np.testing.assert_array_equal(tifffile.imread(str(out / "TS_1" / "Segmentations" / names[0])), labels)

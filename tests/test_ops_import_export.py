@@ -77,7 +77,8 @@ def test_tomograms_from_glob_then_export_round_trip(tmp_path: Path, root: Any, c
     assert sorted(group.array_keys()) == ["0", "1", "2"] and group["0"].chunks == (8, 8, 8)
 
     out = tmp_path / "out"
-    results = ex.export(config, str(out), tomogram_uri="wbp@7.5", output_format="mrc", n_workers=2)
+    assert ex.export(config, str(out), tomogram_uri="wbp@7.5", output_format="mrc", n_workers=2) == []
+    results = ex.export_runs(config, str(out), tomogram_uri="wbp@7.5", output_format="mrc", n_workers=2)
     assert [r["tomograms"] for r in results] == [1, 1] and not any(r["errors"] for r in results)
     path = out / "TS_002" / "VoxelSpacing7.500" / "wbp.mrc"
     with mrcfile.open(str(path)) as mrc:
@@ -411,7 +412,7 @@ def test_dynamo_tomolist_import_and_per_run_export(tmp_path: Path, root: Any, co
     fresh = _fresh(config)
     picks = fresh.get_run("TS_4").get_picks("ribosome")[0]
     np.testing.assert_allclose(picks.numpy()[0], [[5.0, 20.0, 35.0], [10.0, 25.0, 40.0]])
-    results = ex.export(
+    results = ex.export_runs(
         config, str(tmp_path / "o"), picks_uri="ribosome", output_format="dynamo", voxel_spacing=5.0
     )
     assert sum(r["picks"] for r in results) == 2

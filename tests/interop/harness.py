@@ -202,6 +202,7 @@ USER_SCRIPT_ARGS = {
     "util_formats": "workdir",
     "util_sync": "workdir",
     "cli_resolvers": "workdir",
+    "export_run": "workdir",
 }
 
 

@@ -262,14 +262,14 @@ def picks(
         )
         logger.info("Export completed successfully.")
         return
-    from copick.ops.export import export
+    from copick.ops.export import export_runs
 
     run_to_index = None
     if index_map:
         from copick.formats.index_maps import read_index_map_inverse
 
         run_to_index = read_index_map_inverse(index_map)
-    results = export(
+    results = export_runs(
         root,
         output_dir,
         run_names=names,
@@ -334,14 +334,14 @@ def tomogram(
     Example:
       copick export tomogram --tomogram-uri wbp@10.0 --output-format mrc --output-dir out -c config.json
     """
-    from copick.ops.export import export
+    from copick.ops.export import export_runs
 
     logger = start(__name__, debug)
     if level < 0:
         raise click.BadParameter(f"must be 0 or more, got {level}.", param_hint="--level")
     names = resolve_run_names(run_names, logger=logger)
     root = open_root(config)
-    results = export(
+    results = export_runs(
         root,
         output_dir,
         run_names=names,
@@ -408,14 +408,14 @@ def segmentation(
       copick export segmentation --segmentation-uri 'membrane:alice/1@10.0' --output-format tiff \\
           --output-dir out -c config.json
     """
-    from copick.ops.export import export
+    from copick.ops.export import export_runs
 
     logger = start(__name__, debug)
     if level < 0:
         raise click.BadParameter(f"must be 0 or more, got {level}.", param_hint="--level")
     names = resolve_run_names(run_names, logger=logger)
     root = open_root(config)
-    results = export(
+    results = export_runs(
         root,
         output_dir,
         run_names=names,

@@ -23,7 +23,7 @@ PICKS_FORMATS = ("em", "star", "dynamo", "csv")
 # File extension written for each export format (copick 1.31 lacked "em" and wrote ".zarr" for it).
 EXPORT_EXTENSIONS: dict[str, str] = {
     "mrc": "mrc",
-    "tiff": "tif",
+    "tiff": "tiff",
     "zarr": "zarr",
     "em": "em",
     "star": "star",
