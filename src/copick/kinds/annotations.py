@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from copick.kinds.base import Kind
-from copick.kinds.copying import copy_annotation_model, copy_file
+from copick.kinds.copying import copy_annotation_model, copy_file, copy_json_document
 
 __all__ = ["FILAMENTS", "MESHES", "PICKS", "AnnotationKind"]
 
@@ -62,5 +62,5 @@ class AnnotationKind(Kind):
 PICKS = AnnotationKind("picks", "picks", "ribosome:alice/1", "new_picks", copy_annotation_model)
 MESHES = AnnotationKind("mesh", "meshes", "membrane:alice/1", "new_mesh", copy_file)
 FILAMENTS = AnnotationKind(
-    "filaments", "filaments", "microtubule:alice/1", "new_filaments", copy_annotation_model
+    "filaments", "filaments", "microtubule:alice/1", "new_filaments", copy_json_document
 )

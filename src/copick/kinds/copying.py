@@ -8,7 +8,7 @@ import shutil
 import uuid
 from typing import Any
 
-__all__ = ["copy_annotation_model", "copy_file", "copy_image_tree", "copy_tree"]
+__all__ = ["copy_annotation_model", "copy_file", "copy_image_tree", "copy_json_document", "copy_tree"]
 
 
 def copy_annotation_model(source: Any, target: Any, identity: dict[str, Any]) -> None:
@@ -24,6 +24,23 @@ def copy_annotation_model(source: Any, target: Any, identity: dict[str, Any]) ->
         update["run_name"] = target.run.name
     target.meta = model.model_copy(update=update)
     target.store()
+
+
+def copy_json_document(source: Any, target: Any, identity: dict[str, Any]) -> None:
+    """Copy a JSON annotation file (filaments) as its document, with the target's identity written into
+    it: every other key (curves, radii, metadata ...) travels unchanged."""
+    import json
+
+    document = json.loads(source._layer.read_bytes(source._relpath))
+    document.update(
+        pickable_object_name=identity["object_name"],
+        user_id=identity["user_id"],
+        session_id=identity["session_id"],
+    )
+    if "run_name" in document:
+        document["run_name"] = target.run.name
+    target._storage.overlay.write_bytes(target._relpath, json.dumps(document, indent=2).encode())
+    target.refresh()
 
 
 def copy_file(source: Any, target: Any, identity: dict[str, Any]) -> None:
