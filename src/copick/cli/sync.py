@@ -160,6 +160,19 @@ def _finish_sync(logger: Any, report: Any, what: str) -> None:
     finish_report(report)
 
 
+def _run_sync(
+    operation: str, what: str, config: str | None, source_dataset_ids: str | None, debug: bool, **options: Any
+) -> None:
+    """Run ``copick.ops.sync.<operation>`` from the command's options and report its outcome."""
+    from copick.ops import sync as ops_sync
+
+    logger = start(__name__, debug)
+    source = _source_root(config, source_dataset_ids)
+    options["max_workers"] = options.pop("workers")
+    report = getattr(ops_sync, operation)(source, options.pop("target_config"), **options)
+    _finish_sync(logger, report, what)
+
+
 _ITEM_NAMES = {"picks": "pick sets"}
 
 
@@ -167,16 +180,9 @@ def _annotation_command(kind: AnnotationKind) -> click.Command:
     """``copick sync <plural>`` for an annotation kind (objects and users filtered and renamed)."""
     what = _ITEM_NAMES.get(kind.plural, kind.plural)
 
-    def command(config: str | None, source_dataset_ids: str | None, debug: bool, **options: Any) -> None:
-        from copick.ops import sync as ops_sync
-
-        logger = start(__name__, debug)
-        source = _source_root(config, source_dataset_ids)
-        target_config = options.pop("target_config")
-        options["max_workers"] = options.pop("workers")
-        operation = getattr(ops_sync, f"sync_{kind.plural}")
-        report = operation(source, target_config, target_config_path=target_config, **options)
-        _finish_sync(logger, report, what)
+    def command(**options: Any) -> None:
+        options["target_config_path"] = options["target_config"]
+        _run_sync(f"sync_{kind.plural}", what, **options)
 
     command.__doc__ = f"""Copy {what} from the -c project into the --target-config project.
 
@@ -218,54 +224,16 @@ for _kind in ANNOTATION_KINDS:
 )
 @_tail_options
 @domain_errors
-def segmentations(
-    config: str | None,
-    source_dataset_ids: str | None,
-    target_config: str,
-    source_runs: str,
-    target_runs: str,
-    voxel_spacings: str,
-    source_names: str,
-    target_names: str,
-    source_users: str,
-    target_users: str,
-    segmentation_type: str | None,
-    exist_ok: bool,
-    workers: int,
-    log: bool,
-    debug: bool,
-) -> None:
+def segmentations(segmentation_type: str | None, **options: Any) -> None:
     """Copy segmentations (every pyramid level) from the -c project into the --target-config project.
 
     Missing target runs and voxel spacings are created; objects of binary segmentations are added to
     the target config.
     """
-    from copick.ops.sync import sync_segmentations
-
-    logger = start(__name__, debug)
-    multilabel, instance, panoptic = _SEGMENTATION_FILTERS[
-        segmentation_type.lower() if segmentation_type else None
-    ]
-    source = _source_root(config, source_dataset_ids)
-    report = sync_segmentations(
-        source,
-        target_config,
-        source_runs=source_runs,
-        target_runs=target_runs,
-        voxel_spacings=voxel_spacings,
-        source_names=source_names,
-        target_names=target_names,
-        source_users=source_users,
-        target_users=target_users,
-        exist_ok=exist_ok,
-        max_workers=workers,
-        log=log,
-        is_multilabel=multilabel,
-        is_instance=instance,
-        is_panoptic=panoptic,
-        target_config_path=target_config,
-    )
-    _finish_sync(logger, report, "segmentations")
+    flags = _SEGMENTATION_FILTERS[segmentation_type.lower() if segmentation_type else None]
+    options.update(zip(("is_multilabel", "is_instance", "is_panoptic"), flags))
+    options["target_config_path"] = options["target_config"]
+    _run_sync("sync_segmentations", "segmentations", **options)
 
 
 @sync.command(short_help="Copy tomograms into another project.")
@@ -279,38 +247,9 @@ def segmentations(
 )
 @_tail_options
 @domain_errors
-def tomograms(
-    config: str | None,
-    source_dataset_ids: str | None,
-    target_config: str,
-    source_runs: str,
-    target_runs: str,
-    voxel_spacings: str,
-    source_tomo_types: str,
-    target_tomo_types: str,
-    exist_ok: bool,
-    workers: int,
-    log: bool,
-    debug: bool,
-) -> None:
+def tomograms(**options: Any) -> None:
     """Copy tomograms (every pyramid level) from the -c project into the --target-config project.
 
     Missing target runs and voxel spacings are created.
     """
-    from copick.ops.sync import sync_tomograms
-
-    logger = start(__name__, debug)
-    source = _source_root(config, source_dataset_ids)
-    report = sync_tomograms(
-        source,
-        target_config,
-        source_runs=source_runs,
-        target_runs=target_runs,
-        voxel_spacings=voxel_spacings,
-        source_tomo_types=source_tomo_types,
-        target_tomo_types=target_tomo_types,
-        exist_ok=exist_ok,
-        max_workers=workers,
-        log=log,
-    )
-    _finish_sync(logger, report, "tomograms")
+    _run_sync("sync_tomograms", "tomograms", **options)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import string
+from collections.abc import Callable
 from typing import Any
 
 from copick.errors import CopickError, ReadOnlyError
@@ -319,36 +320,48 @@ def _transfer_batch(
     return _over_runs(root, run_names, worker, key, workers, desc, show_progress)
 
 
-def copy_copick_objects_batch(
-    root: Any,
-    object_type: str,
-    source_uri: str,
-    target_uri: str,
-    run_names: Any = None,
-    overwrite: bool = False,
-    workers: int = 8,
-    log: bool = False,
-    show_progress: bool = True,
-) -> dict[str, Any]:
-    """Copy matched objects in every selected run, runs spread over ``workers`` threads."""
-    args = (root, object_type, source_uri, target_uri, run_names, overwrite, workers, log, show_progress)
-    return _transfer_batch(False, *args)
+def _transfer_api(move: bool) -> tuple[Callable[..., dict[str, Any]], Callable[..., dict[str, Any]]]:
+    """The drop-in batch and sequential functions of cp (``move`` False) or mv."""
+    verb = "Move" if move else "Copy"
+
+    def batch(
+        root: Any,
+        object_type: str,
+        source_uri: str,
+        target_uri: str,
+        run_names: Any = None,
+        overwrite: bool = False,
+        workers: int = 8,
+        log: bool = False,
+        show_progress: bool = True,
+    ) -> dict[str, Any]:
+        args = (root, object_type, source_uri, target_uri, run_names, overwrite, workers, log, show_progress)
+        return _transfer_batch(move, *args)
+
+    def sequential(
+        root: Any,
+        object_type: str,
+        source_uri: str,
+        target_uri: str,
+        run_name: str | None = None,
+        overwrite: bool = False,
+        log: bool = False,
+    ) -> dict[str, Any]:
+        args = (root, object_type, source_uri, target_uri, run_name, overwrite)
+        return _transfer_batch(move, *args, workers=1, log=log, show_progress=False)
+
+    name = "move_copick_objects" if move else "copy_copick_objects"
+    batch.__name__ = batch.__qualname__ = f"{name}_batch"
+    batch.__doc__ = f"{verb} matched objects in every selected run, runs spread over ``workers`` threads."
+    sequential.__name__ = sequential.__qualname__ = name
+    sequential.__doc__ = (
+        f"{verb} matched objects in one run (``run_name``) or all runs, one run after the other."
+    )
+    return batch, sequential
 
 
-def move_copick_objects_batch(
-    root: Any,
-    object_type: str,
-    source_uri: str,
-    target_uri: str,
-    run_names: Any = None,
-    overwrite: bool = False,
-    workers: int = 8,
-    log: bool = False,
-    show_progress: bool = True,
-) -> dict[str, Any]:
-    """Move matched objects in every selected run, runs spread over ``workers`` threads."""
-    args = (root, object_type, source_uri, target_uri, run_names, overwrite, workers, log, show_progress)
-    return _transfer_batch(True, *args)
+copy_copick_objects_batch, copy_copick_objects = _transfer_api(False)
+move_copick_objects_batch, move_copick_objects = _transfer_api(True)
 
 
 def remove_copick_objects_batch(
@@ -371,36 +384,6 @@ def remove_copick_objects_batch(
     result = _over_runs(root, run_names, worker, "deleted", workers, desc, show_progress)
     result["dry_run"] = dry_run
     return result
-
-
-def copy_copick_objects(
-    root: Any,
-    object_type: str,
-    source_uri: str,
-    target_uri: str,
-    run_name: str | None = None,
-    overwrite: bool = False,
-    log: bool = False,
-) -> dict[str, Any]:
-    """Copy matched objects in one run (``run_name``) or all runs, one run after the other."""
-    return _transfer_batch(
-        False, root, object_type, source_uri, target_uri, run_name, overwrite, 1, log, False
-    )
-
-
-def move_copick_objects(
-    root: Any,
-    object_type: str,
-    source_uri: str,
-    target_uri: str,
-    run_name: str | None = None,
-    overwrite: bool = False,
-    log: bool = False,
-) -> dict[str, Any]:
-    """Move matched objects in one run (``run_name``) or all runs, one run after the other."""
-    return _transfer_batch(
-        True, root, object_type, source_uri, target_uri, run_name, overwrite, 1, log, False
-    )
 
 
 def remove_copick_objects(
