@@ -196,6 +196,17 @@ def quiet_option(func: F) -> F:
     )(func)
 
 
+def option_group(*options: Callable[[F], F]) -> Callable[[F], F]:
+    """One decorator applying ``options`` so that they appear in the listed order in ``--help``."""
+
+    def apply(func: F) -> F:
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return apply
+
+
 def workers_option(default: int, help: str = "Number of parallel worker threads.") -> Callable[[F], F]:
     """``-w/--workers`` with its other spelling ``--max-workers`` (one value, parameter ``workers``)."""
     return click.option(

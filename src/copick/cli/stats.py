@@ -12,8 +12,10 @@ from copick.cli.common import (
     exit_zero_option,
     fail_if_errors,
     open_root,
+    option_group,
     quiet_option,
     start,
+    workers_option,
 )
 from copick.cli.util import (
     add_config_option,
@@ -31,61 +33,36 @@ def stats() -> None:
     """Counts of a project's picks, meshes and segmentations, as a table or JSON (stdout)."""
 
 
-def _apply(func: Any, options: list[Any]) -> Any:
-    for option in reversed(options):
-        func = option(func)
-    return func
+# Project and run selection, shared by the stats commands (listed first in --help).
+_selection_options = option_group(add_config_option, add_run_names_option, add_deprecated_run_alias("--runs"))
 
 
-def _selection_options(func: Any) -> Any:
-    """Project and run selection, shared by the stats commands (listed first in --help)."""
-    return _apply(func, [add_config_option, add_run_names_option, add_deprecated_run_alias("--runs")])
+_output_options = option_group(
+    click.option(
+        "--parallel/--no-parallel",
+        default=True,
+        show_default=True,
+        help="Read the runs in parallel threads.",
+    ),
+    workers_option(8, "Number of worker threads with --parallel."),
+    click.option(
+        "--output",
+        type=click.Choice(["table", "json"], case_sensitive=False),
+        default="table",
+        show_default=True,
+        help="Output format; the data alone is written to stdout.",
+    ),
+    exit_zero_option,
+    quiet_option,
+    add_debug_option,
+)
 
 
-def _output_options(func: Any) -> Any:
-    """Parallelism, output format and logging options shared by the stats commands (listed last)."""
-    return _apply(
-        func,
-        [
-            click.option(
-                "--parallel/--no-parallel",
-                default=True,
-                show_default=True,
-                help="Read the runs in parallel threads.",
-            ),
-            click.option(
-                "-w",
-                "--workers",
-                "--max-workers",
-                "workers",
-                type=click.IntRange(min=1),
-                default=8,
-                show_default=True,
-                help="Number of worker threads with --parallel.",
-            ),
-            click.option(
-                "--output",
-                type=click.Choice(["table", "json"], case_sensitive=False),
-                default="table",
-                show_default=True,
-                help="Output format; the data alone is written to stdout.",
-            ),
-            exit_zero_option,
-            quiet_option,
-            add_debug_option,
-        ],
-    )
-
-
-def _user_session_object_options(func: Any) -> Any:
-    return _apply(
-        func,
-        [
-            click.option("--user-id", multiple=True, help="Only this user (repeatable)."),
-            click.option("--session-id", multiple=True, help="Only this session (repeatable)."),
-            click.option("--object-name", multiple=True, help="Only this pickable object (repeatable)."),
-        ],
-    )
+_user_session_object_options = option_group(
+    click.option("--user-id", multiple=True, help="Only this user (repeatable)."),
+    click.option("--session-id", multiple=True, help="Only this session (repeatable)."),
+    click.option("--object-name", multiple=True, help="Only this pickable object (repeatable)."),
+)
 
 
 def _or_none(values: tuple[Any, ...]) -> list[Any] | None:

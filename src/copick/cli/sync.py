@@ -16,6 +16,7 @@ from copick.cli.common import (
     exit_zero_option,
     finish_report,
     open_root,
+    option_group,
     quiet_option,
     start,
     workers_option,
@@ -43,86 +44,63 @@ def sync() -> None:
     tomograms from one project into another."""
 
 
-def _apply(func: F, options: list[Callable[[F], F]]) -> F:
-    """Apply ``options`` so that they appear in the listed order in ``--help``."""
-    for option in reversed(options):
-        func = option(func)
-    return func
-
-
 def _names(flag: str, help: str, type: click.ParamType | None = None) -> Callable[[F], F]:
     """A comma-separated option; ``type`` checks the names that become paths (rename targets)."""
     return click.option(flag, type=type or click.STRING, default="", help=help)
 
 
-def _head_options(func: F) -> F:
-    """Source project, target project and run selection (listed first in --help)."""
-    return _apply(
-        func,
-        [
-            add_config_option,
-            click.option(
-                "--source-dataset-ids",
-                type=str,
-                default=None,
-                help="Comma-separated CryoET Data Portal dataset ids to use as the source (instead of -c).",
-            ),
-            click.option(
-                "--target-config",
-                type=click.Path(exists=True, dir_okay=False),
-                required=True,
-                help="Config file of the target project (rewritten when objects are added to it).",
-            ),
-            _names("--source-runs", "Comma-separated source runs to copy (default: all)."),
-            _names(
-                "--target-runs",
-                "Comma-separated 'source:target' run renames (default: same names).",
-                CopickNameMap("run"),
-            ),
-        ],
-    )
+_head_options = option_group(
+    add_config_option,
+    click.option(
+        "--source-dataset-ids",
+        type=str,
+        default=None,
+        help="Comma-separated CryoET Data Portal dataset ids to use as the source (instead of -c).",
+    ),
+    click.option(
+        "--target-config",
+        type=click.Path(exists=True, dir_okay=False),
+        required=True,
+        help="Config file of the target project (rewritten when objects are added to it).",
+    ),
+    _names("--source-runs", "Comma-separated source runs to copy (default: all)."),
+    _names(
+        "--target-runs",
+        "Comma-separated 'source:target' run renames (default: same names).",
+        CopickNameMap("run"),
+    ),
+)
 
 
-def _tail_options(func: F) -> F:
-    """Overwrite, workers, logging and exit status options (listed last in --help)."""
-    return _apply(
-        func,
-        [
-            click.option(
-                "--exist-ok/--no-exist-ok",
-                default=False,
-                show_default=True,
-                help="Replace existing target items instead of failing.",
-            ),
-            workers_option(4),
-            click.option(
-                "--log/--no-log", default=False, show_default=True, help="Log every item that is copied."
-            ),
-            exit_zero_option,
-            quiet_option,
-            add_debug_option,
-        ],
-    )
+_tail_options = option_group(
+    click.option(
+        "--exist-ok/--no-exist-ok",
+        default=False,
+        show_default=True,
+        help="Replace existing target items instead of failing.",
+    ),
+    workers_option(4),
+    click.option("--log/--no-log", default=False, show_default=True, help="Log every item that is copied."),
+    exit_zero_option,
+    quiet_option,
+    add_debug_option,
+)
 
 
-def _annotation_filters(func: F) -> F:
-    return _apply(
-        func,
-        [
-            _names("--source-objects", "Comma-separated pickable objects to copy (default: all)."),
-            _names(
-                "--target-objects",
-                "Comma-separated 'source:target' object renames.",
-                CopickNameMap("object"),
-            ),
-            _names("--source-users", "Comma-separated user ids to copy (default: all)."),
-            _names(
-                "--target-users",
-                "Comma-separated 'source:target' user id renames.",
-                CopickNameMap("user"),
-            ),
-        ],
-    )
+_annotation_filters = option_group(
+    _names("--source-objects", "Comma-separated pickable objects to copy (default: all)."),
+    _names(
+        "--target-objects",
+        "Comma-separated 'source:target' object renames.",
+        CopickNameMap("object"),
+    ),
+    _names("--source-users", "Comma-separated user ids to copy (default: all)."),
+    _names(
+        "--target-users",
+        "Comma-separated 'source:target' user id renames.",
+        CopickNameMap("user"),
+    ),
+)
 
 
 def _voxel_spacings_option(func: F) -> F:
