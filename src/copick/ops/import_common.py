@@ -217,7 +217,7 @@ def plan_paths(
 
     paths = expand_paths(path)
     if not paths:
-        report.errors.append(f"{path}: no file matches.")
+        report.errors.append(f"No files found matching pattern: {path}")
         return {}
     plan = plan_runs_from_paths(paths, run, run_regex, run_name_prefix)
     for skipped_path, reason in plan.skipped:

@@ -466,7 +466,7 @@ def add_picks_from_paths(
     mapping = plan_paths(others, run, run_regex, run_name_prefix, report, root, create) if others else {}
     report.total = len(paths)
     if not paths:
-        report.errors.append(f"{path}: no file matches.")
+        report.errors.append(f"No files found matching pattern: {path}")
     tomos = _tomograms_arg(tomograms_star)
     ids = (object_name, user_id, session_id, voxel_size)
     options = dict(create=create, overwrite=overwrite, log=log)
@@ -532,7 +532,7 @@ def add_picks_grouped_from_paths(
     paths = expand_paths(path)
     report.total = len(paths)
     if not paths:
-        report.errors.append(f"{path}: no file matches.")
+        report.errors.append(f"No files found matching pattern: {path}")
     options = dict(file_type=file_type, tomo_index_row=tomo_index_row, create=create, overwrite=overwrite)
     options.update(log=log, relion_version=relion_version, tilt_series_pixel_size=tilt_series_pixel_size)
     options.update(tomograms=tomos)

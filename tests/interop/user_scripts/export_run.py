@@ -39,6 +39,8 @@ instance.from_numpy(np.arange(512, dtype=np.uint16).reshape(8, 8, 8) % 4)
 run.new_segmentation(10.0, "organelles", "2", user_id="v", is_multilabel=True).from_numpy(
     np.ones((8, 8, 8), np.uint8)
 )
+panoptic = run.new_segmentation(10.0, "cells", "1", user_id="u", is_panoptic=True)
+panoptic.from_numpy(np.ones((2, 8, 8, 8), np.uint16))
 picks = run.new_picks("ribo", "1", "u")
 picks.from_numpy(np.array([[10.0, 20, 30]]), np.eye(4)[None])
 picks.store()
@@ -70,6 +72,10 @@ for label, kwargs in [
     ("segmentations tiff", dict(segmentation_uri="*:*/*@10.0", output_format="tiff")),
     ("instance tiff", dict(segmentation_uri="ribo:u/1@10.0?instance=true", output_format="tiff")),
     ("binary mrc", dict(segmentation_uri="mem:*/*@10.0", output_format="mrc")),
+    (
+        "panoptic mrc",
+        dict(segmentation_uri="cells:u/1@10.0?panoptic=true", output_format="mrc", channel="instance"),
+    ),
     ("tomogram mrc", dict(tomogram_uri="wbp@10.0", output_format="mrc")),
     ("tomogram tiff", dict(tomogram_uri="wbp@10.0", output_format="tiff")),
     ("picks csv", dict(picks_uri="ribo:u/1", output_format="csv")),
