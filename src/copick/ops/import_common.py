@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from copick.errors import MissingEntityError, UnknownObjectError
+from copick.errors import EntityExistsError, MissingEntityError, UnknownObjectError
+
+if TYPE_CHECKING:
+    from copick.formats.picks_json import PickArrays
 
 _log = logging.getLogger("copick.ops.importers")
 DEFAULT_CHUNKS = (256, 256, 256)
@@ -231,3 +234,60 @@ def plan_paths(
             mapping[run_name] = file_path
     report.total = len(paths)
     return mapping
+
+
+# ------------------------------------------------------------------------------------------------
+# picks targets
+# ------------------------------------------------------------------------------------------------
+
+
+def check_picks_targets(
+    root: Any,
+    run_names: Sequence[str],
+    object_name: str,
+    user_id: str,
+    session_id: str,
+    create: bool,
+    replace: bool,
+    source: str,
+) -> None:
+    """Every target run may be created (or exists) and holds no such picks unless they may be replaced."""
+    runs = {name: root.get_run(name) for name in run_names}
+    missing = [name for name, run in runs.items() if run is None]
+    if missing and not create:
+        raise MissingTargetError(f"{source}: run(s) {', '.join(missing)} do not exist (and --no-create).")
+    if replace:
+        return
+    for name, run in runs.items():
+        if run is not None and run.get_picks(object_name, user_id, session_id):
+            raise EntityExistsError(
+                f"{source}: picks for {object_name} by user/tool {user_id} already exist in "
+                f"session {session_id} of run {name} (use --overwrite to replace them)."
+            )
+
+
+def store_picks(
+    root: Any,
+    groups: dict[str, PickArrays],
+    object_name: str,
+    user_id: str,
+    session_id: str,
+    create: bool,
+    log: bool,
+) -> dict[str, Any]:
+    """Write every run's picks; on failure remove the runs and pick sets this call created."""
+    out = {}
+    with Targets(root, create, log) as targets:
+        for run_name, arrays in groups.items():
+            run = targets.run(run_name)
+            found = run.get_picks(object_name, user_id, session_id)
+            picks = (
+                found[0]
+                if found
+                else targets.made(run.new_picks(object_name, session_id, user_id, exist_ok=True))
+            )
+            picks.from_numpy(arrays.positions, arrays.transforms, arrays.instance_ids, arrays.scores)
+            out[run_name] = picks
+            if log:
+                _log.info(f"Imported {len(arrays)} picks of {object_name} into run {run_name}")
+    return out

@@ -8,81 +8,26 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from functools import partial
 from typing import Any
 
 import numpy as np
 
-from copick.errors import CopickError, EntityExistsError, InvalidDataError
+from copick.errors import InvalidDataError
 from copick.formats.common import MissingVoxelSizeError, positive_voxel_size
 from copick.formats.picks_json import PickArrays
 from copick.ops.import_common import (
-    ImportReport,
-    MissingTargetError,
     PicksImportResult,
-    Targets,
-    plan_paths,
+    check_picks_targets,
     replace_allowed,
     require_object,
-    run_jobs,
+    store_picks,
 )
 
 _log = logging.getLogger("copick.ops.importers")
 
 
-def _check_targets(
-    root: Any,
-    run_names: Sequence[str],
-    object_name: str,
-    user_id: str,
-    session_id: str,
-    create: bool,
-    replace: bool,
-    source: str,
-) -> None:
-    """Every target run may be created (or exists) and holds no such picks unless they may be replaced."""
-    runs = {name: root.get_run(name) for name in run_names}
-    missing = [name for name, run in runs.items() if run is None]
-    if missing and not create:
-        raise MissingTargetError(f"{source}: run(s) {', '.join(missing)} do not exist (and --no-create).")
-    if replace:
-        return
-    for name, run in runs.items():
-        if run is not None and run.get_picks(object_name, user_id, session_id):
-            raise EntityExistsError(
-                f"{source}: picks for {object_name} by user/tool {user_id} already exist in "
-                f"session {session_id} of run {name} (use --overwrite to replace them)."
-            )
-
-
-def _store_picks(
-    root: Any,
-    groups: dict[str, PickArrays],
-    object_name: str,
-    user_id: str,
-    session_id: str,
-    create: bool,
-    log: bool,
-) -> dict[str, Any]:
-    """Write every run's picks; on failure remove the runs and pick sets this call created."""
-    out = {}
-    with Targets(root, create, log) as targets:
-        for run_name, arrays in groups.items():
-            run = targets.run(run_name)
-            found = run.get_picks(object_name, user_id, session_id)
-            picks = (
-                found[0]
-                if found
-                else targets.made(run.new_picks(object_name, session_id, user_id, exist_ok=True))
-            )
-            picks.from_numpy(arrays.positions, arrays.transforms, arrays.instance_ids, arrays.scores)
-            out[run_name] = picks
-            if log:
-                _log.info(f"Imported {len(arrays)} picks of {object_name} into run {run_name}")
-    return out
-
-
-def _tomograms_arg(tomograms: Any) -> dict[str, Any] | None:
+def tomograms_arg(tomograms: Any) -> dict[str, Any] | None:
+    """The ``tomograms.star`` entries: read from a path, the given dict, or None."""
     if tomograms is None or isinstance(tomograms, dict):
         return tomograms
     from copick.formats.relion import read_relion_tomograms
@@ -104,7 +49,7 @@ def _star_groups(
     from copick.formats import relion
 
     particles, optics = relion.read_star_particles_with_optics(file_path)
-    tomos = _tomograms_arg(tomograms)
+    tomos = tomograms_arg(tomograms)
     left_out = 0
     if run_filter is not None:
         names = particles["rlnTomoName"].astype(str) if "rlnTomoName" in particles.columns else None
@@ -204,7 +149,7 @@ def _read_single_run_picks(
     return groups
 
 
-def _import_picks_file(
+def import_picks_file(
     root: Any,
     run_name: str,
     file_path: str,
@@ -244,8 +189,8 @@ def _import_picks_file(
     if run_name and run_name not in groups:
         raise InvalidDataError(f"Run {run_name} not found in CSV file. Available runs: {list(groups)}")
     replace = replace_allowed(exist_ok, overwrite)
-    _check_targets(root, list(groups), object_name, user_id, session_id, create, replace, file_path)
-    stored = _store_picks(root, groups, object_name, user_id, session_id, create, log)
+    check_picks_targets(root, list(groups), object_name, user_id, session_id, create, replace, file_path)
+    stored = store_picks(root, groups, object_name, user_id, session_id, create, log)
     if log and kind == "csv":
         _log.info(f"Successfully imported picks from {file_path} to {len(stored)} runs")
     return stored
@@ -276,7 +221,7 @@ def add_picks_from_file(
     of them); a CSV without one goes to ``run_name``. EM and Dynamo need ``voxel_spacing`` (pixel
     coordinates); STAR follows the rules of CLI.md §6.3.
     """
-    stored = _import_picks_file(
+    stored = import_picks_file(
         root,
         run_name,
         file_path,
@@ -425,118 +370,11 @@ def add_picks_grouped_from_file(
             f"{', '.join(map(str, sorted(result.unmapped)))} have no run in the index map; not imported."
         )
     replace = replace_allowed(exist_ok, overwrite)
-    _check_targets(root, list(groups), object_name, user_id, session_id, create, replace, file_path)
-    result.update(_store_picks(root, groups, object_name, user_id, session_id, create, log))
+    check_picks_targets(root, list(groups), object_name, user_id, session_id, create, replace, file_path)
+    result.update(store_picks(root, groups, object_name, user_id, session_id, create, log))
     if log:
         _log.info(
             f"Imported {sum(len(a) for a in groups.values())} particles from {file_path} "
             f"into {len(groups)} runs"
         )
     return result
-
-
-def add_picks_from_paths(
-    root: Any,
-    path: Any,
-    object_name: str,
-    user_id: str = "copick",
-    session_id: str = "1",
-    voxel_size: float | None = None,
-    file_type: str | None = None,
-    tilt_series_pixel_size: float | None = None,
-    tomograms_star: str | None = None,
-    relion_version: str | None = None,
-    run: str = "",
-    run_regex: str = "(.*)",
-    run_name_prefix: str = "",
-    create: bool = True,
-    overwrite: bool = False,
-    max_workers: int = 4,
-    log: bool = True,
-    show_progress: bool = True,
-) -> ImportReport:
-    """``copick add picks``: import picks files, one per run (a CSV is split by its run_name column)."""
-    from copick.util.path_util import expand_paths
-
-    require_object(root, object_name)
-    report = ImportReport()
-    paths = expand_paths(path)
-    csv_paths = [p for p in paths if _safe_kind(p, file_type) == "csv"]
-    others = [p for p in paths if p not in csv_paths]
-    mapping = plan_paths(others, run, run_regex, run_name_prefix, report, root, create) if others else {}
-    report.total = len(paths)
-    if not paths:
-        report.errors.append(f"No files found matching pattern: {path}")
-    tomos = _tomograms_arg(tomograms_star)
-    ids = (object_name, user_id, session_id, voxel_size)
-    options = dict(create=create, overwrite=overwrite, log=log)
-    star = dict(
-        tilt_series_pixel_size=tilt_series_pixel_size, tomograms_star=tomos, relion_version=relion_version
-    )
-    jobs = [(f, partial(_import_picks_file, root, "", f, *ids, "csv", **options)) for f in csv_paths]
-    jobs += [
-        (f, partial(add_picks_from_file, root, r, f, *ids, file_type, **options, **star))
-        for r, f in mapping.items()
-    ]
-    run_jobs(jobs, report, max_workers, show_progress, "Processing picks")
-    return report
-
-
-def _safe_kind(path: str, file_type: str | None) -> str | None:
-    from copick.formats.common import resolve_picks_format
-
-    try:
-        return resolve_picks_format(path, file_type)
-    except CopickError:
-        return None
-
-
-def add_picks_grouped_from_paths(
-    root: Any,
-    path: Any,
-    object_name: str,
-    file_type: str,
-    user_id: str = "copick",
-    session_id: str = "1",
-    voxel_size: float | None = None,
-    index_map: str | None = None,
-    tomolist: str | None = None,
-    tomo_index_row: int = 4,
-    tilt_series_pixel_size: float | None = None,
-    tomograms_star: str | None = None,
-    relion_version: str | None = "auto",
-    create: bool = True,
-    overwrite: bool = False,
-    max_workers: int = 4,
-    log: bool = True,
-    show_progress: bool = True,
-) -> ImportReport:
-    """``copick add picks-em|picks-dynamo|picks-relion``: split multi-tomogram files into runs.
-
-    EM needs ``index_map``; Dynamo exactly one of ``index_map``/``tomolist``; STAR groups by
-    ``rlnTomoName``. Everything is checked before the first file is read.
-    """
-    from copick.formats.index_maps import read_dynamo_tomolist, read_index_map
-    from copick.util.path_util import expand_paths
-
-    require_object(root, object_name)
-    if file_type in ("em", "dynamo") and voxel_size is None:
-        raise MissingVoxelSizeError(f"picks-{file_type}: coordinates are pixels; --voxel-size is required.")
-    if file_type == "em" and not index_map:
-        raise InvalidDataError("picks-em: --index-map is required (tomogram index -> run name).")
-    if file_type == "dynamo" and bool(index_map) == bool(tomolist):
-        raise InvalidDataError("picks-dynamo: give exactly one of --index-map and --tomolist.")
-    mapping = read_index_map(index_map) if index_map else read_dynamo_tomolist(tomolist) if tomolist else None
-    tomos = _tomograms_arg(tomograms_star)
-    report = ImportReport()
-    paths = expand_paths(path)
-    report.total = len(paths)
-    if not paths:
-        report.errors.append(f"No files found matching pattern: {path}")
-    options = dict(file_type=file_type, tomo_index_row=tomo_index_row, create=create, overwrite=overwrite)
-    options.update(log=log, relion_version=relion_version, tilt_series_pixel_size=tilt_series_pixel_size)
-    options.update(tomograms=tomos)
-    ids = (object_name, user_id, session_id, voxel_size, mapping)
-    jobs = [(f, partial(add_picks_grouped_from_file, root, f, *ids, **options)) for f in paths]
-    run_jobs(jobs, report, max_workers, show_progress, "Processing picks")
-    return report
