@@ -79,7 +79,9 @@ def rotation(a, b, c, shift):
 
 def plugin_features(features, data, chunks):
     """Write a single-level feature map the way plugins do: zarr 2 API on ``features.zarr()``."""
-    group = zarr.open(features.zarr(), mode="a")
+    # zarr 3 creates format-3 nodes unless told otherwise (README Differences 30); zarr 2 has no such option
+    v2 = {"zarr_format": 2} if zarr.__version__.startswith("3") else {}
+    group = zarr.open(features.zarr(), mode="a", **v2)
     arr = group.create_dataset(
         "0",
         shape=data.shape,

@@ -142,21 +142,32 @@ def _open_storage(config: CopickConfigFSSpec, fresh: bool = False) -> ProjectSto
 
 
 def _open_layer(url: str, fs_args: dict | None, extra: dict, key: str) -> Layer:
-    """Open one root. A missing local folder is an error where it is surely a mistake: a static
-    root (nothing to read), or a relative overlay root (resolved from wherever the script runs);
-    an absolute overlay root is created on the first write, as copick 1.31 does."""
+    """Open one root. A static root that is not an existing local folder is an error (nothing to
+    read: surely a typo); a relative overlay root that does not exist yet is created on the first
+    write as in copick 1.31, with a warning that says where (it depends on the working directory)."""
     import os
+    import warnings
 
     from copick.errors import ConfigError
 
     if not url or not url.strip():
         raise ConfigError(f"The config's {key} is empty; set it to the project folder (or URL).")
     layer = Layer.from_url(url, {**(fs_args or {}), **extra})
+    if not layer.is_local or os.path.isdir(layer.root):
+        return layer
     relative = not os.path.isabs(url.split("://", 1)[-1])
-    if layer.is_local and (key == "static_root" or relative) and not os.path.isdir(layer.root):
-        how = " (a relative path, resolved from the working directory)" if relative else ""
+    how = " (a relative path, resolved from the working directory)" if relative else ""
+    if key == "static_root":
         raise ConfigError(
             f"The config's {key} {url!r} names {layer.root!r}{how}, which is not an existing folder. "
             "Give the absolute path of the project folder."
+        )
+    if relative:
+        warnings.warn(
+            f"The config's {key} {url!r} names {layer.root!r}{how}, which does not exist yet; it will be "
+            "created there on the first write. Use an absolute path to make the project independent "
+            "of the working directory.",
+            UserWarning,
+            stacklevel=4,
         )
     return layer
