@@ -107,6 +107,29 @@ STAGES: tuple[tuple[tuple[str, tuple[str, ...]], ...], ...] = (
     ),
 )  # fmt: skip
 INVOCATIONS = tuple(inv for stage in STAGES for inv in stage)
+
+#: Issue 14: one-off invocations on a fresh copy of the project, compared by exit status and by the phrase
+#: of copick 1.31.0's output that users match on (None: only the exit status). Independent of each other.
+PHRASE_CHECKS: tuple[tuple[str, tuple[str, ...], str | None], ...] = (
+    ("add-object-three-colour-values", ("add", "object", *C, "--name", "x1", "--color", "255,0,0"),
+     "four comma-separated values"),
+    ("add-object-metadata-not-json", ("add", "object", *C, "--name", "x2", "--metadata", "notjson"),
+     "valid JSON format"),
+    ("sync-help", ("sync", "--help"), "Synchronize data between Copick projects"),
+    ("add-tomogram-glob-matches-nothing", ("add", "tomogram", *C, "nomatch*.mrc"),
+     "No files found matching pattern"),
+    ("add-object-volume-not-a-particle",
+     ("add", "object-volume", *C, "--object-name", "membrane", "--volume-path", "inputs/tomo.mrc",
+      "--voxel-size", "10"),
+     "not a particle object"),
+    ("new-run-debug", ("new", "run", *C, "--debug", "TS_900"), None),
+    ("add-picks-debug",
+     ("add", "picks", "inputs/picks.csv", *C, "--object-name", "proteasome", "--user-id", "dbg", "--debug"),
+     None),
+    ("export-tomogram-debug",
+     ("export", "tomogram", *C, "--tomogram-uri", "wbp@10.0", "--output-dir", "dbg", "--output-format", "mrc",
+      "--debug"), None),
+)  # fmt: skip
 #: Side-by-side invocations of one stage (per implementation; both implementations run at once).
 STAGE_WORKERS = 2
 
@@ -142,6 +165,13 @@ def run_all(script: Path | str, cwd: Path) -> dict[str, Any]:
             futures = {name: pool.submit(run_copick, script, args, cwd) for name, args in stage}
             out.update({name: f.result() for name, f in futures.items()})
     return out
+
+
+def run_phrase_checks(script: Path | str, cwd: Path) -> dict[str, Any]:
+    """Every invocation of :data:`PHRASE_CHECKS` (side by side); ``{id: outcome}``."""
+    with ThreadPoolExecutor(STAGE_WORKERS) as pool:
+        futures = {name: pool.submit(run_copick, script, args, cwd) for name, args, _ in PHRASE_CHECKS}
+        return {name: f.result() for name, f in futures.items()}
 
 
 def script_in(python: str | os.PathLike) -> Path:

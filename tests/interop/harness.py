@@ -203,6 +203,7 @@ USER_SCRIPT_ARGS = {
     "util_sync": "workdir",
     "cli_resolvers": "workdir",
     "export_run": "workdir",
+    "mesh_after_copy": "workdir",
 }
 
 
