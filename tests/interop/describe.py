@@ -249,6 +249,21 @@ def describe_mesh(m):
     }
 
 
+def describe_filaments(f):
+    return {
+        "object": f.pickable_object_name,
+        "user_id": f.user_id,
+        "session_id": f.session_id,
+        "read_only": getattr(f, "read_only", "<absent>"),
+        "from_tool": f.from_tool,
+        "voxel_spacing": f.voxel_spacing,
+        "instance_ids": f.instance_ids().tolist(),
+        "numpy": [line.tolist() for line in f.numpy()],
+        "control_points": [None if c is None else c.tolist() for c in f.control_points()],
+        "filaments": [fil.model_dump(mode="json") for fil in f.filaments],
+    }
+
+
 def describe_segmentation(s):
     d = {
         "name": s.name,
@@ -339,6 +354,10 @@ def describe_run(run):
             (describe_mesh(m) for m in run.meshes),
             key=lambda m: (m["object"], m["user_id"], m["session_id"], str(m["read_only"])),
         ),
+        "filaments": sorted(
+            (describe_filaments(f) for f in run.filaments),
+            key=lambda f: (f["object"], f["user_id"], f["session_id"], str(f["read_only"])),
+        ),
         "segmentations": sorted(
             (describe_segmentation(s) for s in run.segmentations),
             key=lambda s: (
@@ -354,6 +373,7 @@ def describe_run(run):
         "listing_order": {
             "picks": [[p.pickable_object_name, p.user_id, p.session_id] for p in run.picks],
             "meshes": [[m.pickable_object_name, m.user_id, m.session_id] for m in run.meshes],
+            "filaments": [[f.pickable_object_name, f.user_id, f.session_id] for f in run.filaments],
             "segmentations": [[s.name, s.user_id, s.session_id, s.voxel_size] for s in run.segmentations],
         },
     }

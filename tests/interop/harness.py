@@ -267,11 +267,22 @@ def json_diff(expected: Any, actual: Any, limit: int = 40) -> list[str]:
     lines = []
     for key in sorted(set(a) | set(b)):
         va, vb = a.get(key, "<absent>"), b.get(key, "<absent>")
-        if va != vb:
+        if va != vb and not _same_sampled_value(key, va, vb):
             lines.append(f"{key or '/'}\n    expected: {_short(va)}\n    actual:   {_short(vb)}")
     if len(lines) > limit:
         lines = [*lines[:limit], f"... and {len(lines) - limit} more"]
     return lines
+
+
+def _same_sampled_value(key: str, a: Any, b: Any) -> bool:
+    """Filament points are sampled from curves by floating-point arithmetic done in another order:
+    equal to 1e-9 Angstrom counts as equal (issue 13 asks for 1e-6)."""
+    if "filaments" not in key.lower():
+        return False
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same_sampled_value(key, x, y) for x, y in zip(a, b))
+    numbers = isinstance(a, int | float) and isinstance(b, int | float)
+    return numbers and abs(a - b) <= 1e-9 * max(1.0, abs(a))
 
 
 def _short(value: Any, width: int = 300) -> str:
@@ -349,7 +360,10 @@ def compare_file(rel: str, ref_path: Path, ours_path: Path, ref_root: Path, ours
         # key order counts too: compare the compact serialisation, not just the dicts
         if json.dumps(ja) == json.dumps(jb):
             return None
-        return f"{rel}: JSON differs: " + "; ".join(json_diff(ja, jb, limit=5)).replace("\n", " ")
+        differences = json_diff(ja, jb, limit=5)
+        if not differences and list(flatten(ja)) == list(flatten(jb)):
+            return None  # only sampled filament points differ, within 1e-9 (same keys, same order)
+        return f"{rel}: JSON differs: " + ("; ".join(differences) or "key order").replace("\n", " ")
     if name.endswith(".glb"):
         (da, ba), (db, bb) = glb_parts(a), glb_parts(b)
         if da == db and ba == bb:

@@ -120,6 +120,9 @@ def write_base(project):
         ),
         PickableObject(name="ribosome", is_particle=True, label=2, color=(0, 255, 0, 255), radius=150.5),
         PickableObject(name="membrane", is_particle=False, label=3, color=(0, 0, 255, 128)),
+        PickableObject(
+            name="actin", is_particle=True, label=4, metadata={"copick": {"filament": {"polar": True}}}
+        ),
     ]
     root = copick.new_config(
         str(project / "copick_config.json"),
@@ -188,6 +191,22 @@ def write_base(project):
     ribo = ts2.new_mesh("ribosome", "0", user_id="pytom")
     ribo.mesh = trimesh.creation.icosphere(subdivisions=2, radius=30.0)
     ribo.store()
+
+    # Filaments: plain polylines with per-filament fields, and curves sampled from control points.
+    ts1.new_filaments("actin", "1", user_id="alice").from_numpy(
+        [rng.uniform(0, 500, (4, 3)), rng.uniform(0, 500, (2, 3))],
+        instance_ids=[3, 7],
+        polarity_known=[True, False],
+        scores=[0.25, 1.0],
+        radii=[35.0, None],
+        voxel_spacing=10.0,
+        metadata=[{"note": "first"}, None],
+    )
+    ts2.new_filaments("actin", "0", user_id="tracer").from_control_points(
+        [np.array([[0.0, 0.0, 0.0], [100.0, 20.0, 0.0], [200.0, 0.0, 30.0]]), rng.uniform(0, 300, (4, 3))],
+        step=12.5,
+    )
+    outcome("new_filaments_duplicate", lambda: ts1.new_filaments("actin", "1", user_id="alice"))
 
     # Segmentations: binary, multilabel (uint8 and uint16), pyramids, instance, panoptic, empty.
     zz, yy, xx = np.mgrid[0:32, 0:48, 0:40]
@@ -283,6 +302,10 @@ def write_overlay(project):
     static_mesh = ts1.get_meshes(object_name="membrane")[0]
     outcome("mesh_static_store", static_mesh.store)
     outcome("segmentation_static_delete", lambda: ts1.get_segmentations(name="proteasome")[0].delete())
+    static_filaments = ts1.get_filaments(object_name="actin")[0]
+    outcome("filaments_static_store", static_filaments.store)
+    outcome("filaments_static_delete", static_filaments.delete)
+    ts1.new_filaments("actin", "2").from_numpy([np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])])
     mesh = ts1.new_mesh("ribosome", "1")
     mesh.mesh = trimesh.creation.box(extents=(10.0, 20.0, 30.0))
     mesh.store()
