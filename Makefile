@@ -46,7 +46,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/ruff format --check src tests bench
 
-.PHONY: refenv bench bench-smoke
+.PHONY: refenv bench bench-zarr2 bench-smoke
 
 ## refenv: build (once, cached in .cache/refenv) the copick 1.31.0 reference environment; print its python
 refenv: $(STAMP)
@@ -55,6 +55,10 @@ refenv: $(STAMP)
 ## bench: ours vs copick 1.31.0 vs the limit, median of 3 fresh processes (BENCH_ARGS="--only picks_write --repeats 5")
 bench: $(STAMP)
 	$(PY) bench/run.py $(BENCH_ARGS)
+
+## bench-zarr2: the same, with our side running under zarr 2.18 (.venv-zarr2)
+bench-zarr2: $(STAMP) $(STAMP2)
+	$(PY) bench/run.py --ours-python $(VENV2)/bin/python $(BENCH_ARGS)
 
 ## bench-smoke: every workload at tiny sizes, once per implementation (what tests/test_bench_smoke.py runs)
 bench-smoke: $(STAMP)

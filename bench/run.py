@@ -782,6 +782,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for impl in impls:
             for o in r.runs[impl]:
                 versions[impl].update(o.versions)
+    # which zarr each side ran (make bench-zarr2 runs ours under zarr 2.18)
+    print("zarr: " + ", ".join(f"{impl} {versions[impl].get('zarr', '?')}" for impl in impls))
     results = {
         "mode": mode,
         "repeats": repeats,
