@@ -364,17 +364,23 @@ class Layer:
 
 
 class ProjectStorage:
-    """The two layers of a project: ``static`` (read-only) under ``overlay`` (writable).
+    """The two layers of a project: ``static`` (read-only) under ``overlay`` (writable), and any
+    catalogs (``copick.catalog``) listed before both, as read-only as a static layer.
 
     Without a static root both names refer to the same layer and nothing is read-only.
     """
 
-    def __init__(self, overlay: Layer, static: Layer | None = None):
+    def __init__(self, overlay: Layer, static: Layer | None = None, catalogs: tuple = ()):
         self.overlay = overlay
         self.static = static if static is not None else overlay
         self.static_is_overlay = static is None
+        self.catalogs = catalogs
         if static is not None:
             static.read_only = True
+
+    def records(self, kind: str, run: str | None = None, voxel_size: float | None = None) -> list:
+        """The catalogs' records of ``kind`` (``copick.catalog.Record``), in catalog order."""
+        return [r for catalog in self.catalogs for r in catalog.records(kind, run, voxel_size)]
 
     def layers(self) -> Iterator[tuple[Layer, bool]]:
         """``(layer, read_only)`` pairs in listing order: static first, then overlay."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from copick import layout
-from copick.entities.base import SessionMixin, accepts, as_filter, require_str, storage_of
+from copick.entities.base import SessionMixin, accepts, as_filter, from_record, require_str, storage_of
 from copick.errors import EntityExistsError, UnknownObjectError
 from copick.util.escape import sanitize_name
 
@@ -118,7 +118,10 @@ class AnnotationsMixin:
 
     def _query_annotations(self, kind: AnnotationKind) -> list:
         cls = getattr(self, kind.class_attr)
-        found = []
+        found = [
+            from_record(cls(self, r.meta, read_only=True), r)
+            for r in self._storage.records(kind.attr, self.name)
+        ]
         for entry, _layer, read_only in self._list(kind.folder):
             ident = None if entry.is_dir else layout.parse_annotation_file_name(entry.name, kind.ext)
             if ident is not None:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from copick.errors import ReadOnlyError
 
 if TYPE_CHECKING:
+    from copick.catalog import Record
     from copick.storage import Layer, ProjectStorage
 
 
@@ -63,9 +64,11 @@ class SessionMixin:
 
 
 class StoredEntity:
-    """An entity stored at one path of one layer: static (read-only) or overlay (writable)."""
+    """An entity stored at one path of one layer (static or overlay), or listed by a catalog
+    (``_record``: its bytes are wherever the record's locator says; always read-only)."""
 
     read_only: bool = False
+    _record: Record | None = None
     _kind = "entity"
 
     @property
@@ -78,16 +81,36 @@ class StoredEntity:
 
     @property
     def _layer(self) -> Layer:
+        if self._record is not None and self._record.locator is not None:
+            return self._record.locator.layer
         storage = self._storage
         return storage.static if self.read_only else storage.overlay
 
     @property
+    def _blob_path(self) -> str:
+        """Where the bytes are in ``_layer``: the record's locator, else the entity's folder path."""
+        if self._record is not None and self._record.locator is not None:
+            return self._record.locator.path
+        return self._relpath
+
+    @property
     def _location(self) -> str:
-        return self._layer.path(self._relpath)
+        return self._layer.path(self._blob_path)
 
     def _require_writable(self, action: str) -> None:
+        if self._record is not None:
+            raise ReadOnlyError(
+                f"Cannot {action} {self._kind} of {self._record.source}: it is read-only. "
+                f"Write your own {self._kind} instead; it is stored in the project's overlay."
+            )
         if self.read_only:
             raise ReadOnlyError(f"Cannot {action} {self._kind} in a read-only source ({self._location}).")
+
+
+def from_record(entity: Any, record: Record) -> Any:
+    """``entity`` bound to the catalog record it was listed from."""
+    entity._record = record
+    return entity
 
 
 def storage_of(root: Any) -> ProjectStorage:

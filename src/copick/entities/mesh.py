@@ -60,7 +60,7 @@ class CopickMesh(AnnotationEntity, StoredEntity):
 
     def load(self) -> Any:
         """Read the GLB file into a ``trimesh.Scene``."""
-        self._mesh = glb.load_scene(self._layer.read_bytes(self._relpath), self._location)
+        self._mesh = glb.load_scene(self._layer.read_bytes(self._blob_path), self._location)
         return self._mesh
 
     def refresh(self) -> None:

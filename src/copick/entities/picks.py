@@ -171,7 +171,11 @@ class CopickPicks(AnnotationEntity, StoredEntity):
             self._read()
 
     def _read(self) -> None:
-        data = self._layer.read_bytes(self._relpath)
+        data = self._layer.read_bytes(self._blob_path)
+        reader = self._record.locator.reader if self._record is not None and self._record.locator else None
+        if reader is not None:  # not copick's JSON (portal ndjson): the header is the record's meta
+            self._pending, self._loaded = reader(data, self._location), True
+            return
         header, points = picks_json.decode(data, self._location)
         self._meta = construct_unchecked(CopickPicksFile, {**header, "points": []})
         self._pending, self._loaded = points, True

@@ -7,7 +7,8 @@ import warnings
 from typing import Any
 
 from copick import layout
-from copick.entities.base import storage_of
+from copick.catalog import RUN
+from copick.entities.base import from_record, storage_of
 from copick.entities.object import CopickObject
 from copick.entities.run import CopickRun
 from copick.errors import ConfigError, EntityExistsError, InvalidNameError
@@ -136,7 +137,11 @@ class CopickRoot:
         return self._runs
 
     def query(self) -> list[CopickRun]:
-        """List the runs: the config's ``runs`` list when given, else the run folders of both layers."""
+        """List the runs: the config's ``runs`` list when given, else the run folders of both layers
+        and the runs of the project's catalogs (a catalog's record gives the run its meta)."""
+        records = {}
+        if self._storage is not None and self._storage.catalogs:
+            records = {r.meta.name: r for r in self._storage.records(RUN)}
         if self.config.runs is not None:
             names = list(self.config.runs)
             for name in names:
@@ -147,18 +152,24 @@ class CopickRoot:
         elif self._storage is None:
             names = []
         else:
-            names = sorted({e.name for e, _, _ in self._storage.list_dir(layout.RUNS_DIR) if e.is_dir})
-        return [self.run_class(self, CopickRunMeta(name=name)) for name in names]
+            names = {e.name for e, _, _ in self._storage.list_dir(layout.RUNS_DIR) if e.is_dir}
+            names = sorted(names | set(records))
+        return [
+            from_record(self.run_class(self, records[n].meta), records[n])
+            if n in records
+            else self.run_class(self, CopickRunMeta(name=n))
+            for n in names
+        ]
 
     def get_run(self, name: str, **kwargs: Any) -> CopickRun | None:
         """The run called ``name``, or ``None``. Before listing, only checks that its folder exists."""
         layout.check_run_name(name)
-        if self._runs is None:
+        if self._runs is None and not (self._storage and self._storage.catalogs):
             if self._storage is None:
                 return None
             run = self.run_class(self, CopickRunMeta(name=name, **kwargs))
             return run if run.ensure(create=False) else None
-        return next((r for r in self._runs if r.name == name), None)
+        return next((r for r in self.runs if r.name == name), None)
 
     def new_run(self, name: str, exist_ok: bool = False, **kwargs: Any) -> CopickRun:
         """Create ``ExperimentRuns/<name>/`` (with ``.meta``) in the overlay."""

@@ -6,8 +6,9 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from copick import layout
+from copick.catalog import SEGMENTATION, VOXEL_SPACING, filter_by_query
 from copick.entities.annotations import FILAMENTS, MESHES, PICKS, AnnotationsMixin, select
-from copick.entities.base import accepts, as_filter, as_voxel_filter, require_str, storage_of
+from copick.entities.base import accepts, as_filter, as_voxel_filter, from_record, require_str, storage_of
 from copick.entities.filaments import CopickFilaments
 from copick.entities.mesh import CopickMesh
 from copick.entities.picks import CopickPicks
@@ -101,6 +102,10 @@ class CopickRun(AnnotationsMixin):
 
     def _query_voxel_spacings(self) -> list[CopickVoxelSpacing]:
         found: dict[float, CopickVoxelSpacing] = {}
+        for record in self._storage.records(VOXEL_SPACING, self.name):  # catalogs first, like static
+            found.setdefault(
+                record.meta.voxel_size, from_record(self.voxel_spacing_class(self, record.meta), record)
+            )
         for entry, _layer, _ro in self._list(""):
             size = layout.parse_voxel_spacing_dirname(entry.name) if entry.is_dir else None
             if size is not None and size not in found:  # static first: its copy wins
@@ -112,10 +117,10 @@ class CopickRun(AnnotationsMixin):
     def get_voxel_spacing(self, voxel_size: float, **kwargs: Any) -> CopickVoxelSpacing | None:
         """The spacing of exactly ``voxel_size`` (float equality once listed), or ``None``."""
         layout.check_voxel_size(voxel_size)
-        if self._voxel_spacings is None:
+        if self._voxel_spacings is None and not self._storage.catalogs:
             vs = self.voxel_spacing_class(self, CopickVoxelSpacingMeta(voxel_size=voxel_size))
             return vs if vs.ensure(create=False) else None
-        return next((vs for vs in self._voxel_spacings if vs.voxel_size == voxel_size), None)
+        return next((vs for vs in self.voxel_spacings if vs.voxel_size == voxel_size), None)
 
     def new_voxel_spacing(
         self, voxel_size: float, exist_ok: bool = False, **kwargs: Any
@@ -159,8 +164,9 @@ class CopickRun(AnnotationsMixin):
     def get_picks(
         self, object_name: Any = None, user_id: Any = None, session_id: Any = None, **kwargs: Any
     ) -> list:
-        """Picks matching every given filter (each a str or an iterable of str)."""
-        return select(self.picks, object_name, user_id, session_id)
+        """Picks matching every given filter (each a str or an iterable of str); catalog picks also
+        by ``portal_meta_query`` (field equality) and ``portal_author_query`` (every author named)."""
+        return filter_by_query(select(self.picks, object_name, user_id, session_id), kwargs)
 
     def user_picks(self) -> list[CopickPicks]:
         return self._user_items(self.picks)
@@ -187,7 +193,7 @@ class CopickRun(AnnotationsMixin):
     def get_meshes(
         self, object_name: Any = None, user_id: Any = None, session_id: Any = None, **kwargs: Any
     ) -> list:
-        return select(self.meshes, object_name, user_id, session_id)
+        return filter_by_query(select(self.meshes, object_name, user_id, session_id), kwargs)
 
     def user_meshes(self) -> list[CopickMesh]:
         return self._user_items(self.meshes)
@@ -249,7 +255,10 @@ class CopickRun(AnnotationsMixin):
         return self._segmentations
 
     def _query_segmentations(self) -> list[CopickSegmentation]:
-        found = []
+        found = [
+            from_record(self.segmentation_class(self, r.meta, read_only=True), r)
+            for r in self._storage.records(SEGMENTATION, self.name)
+        ]
         for directory in dict.fromkeys(layout.SEGMENTATION_DIRS.values()):
             for entry, _layer, read_only in self._list(directory):
                 ident = layout.parse_segmentation_store_name(entry.name, directory) if entry.is_dir else None
@@ -286,7 +295,7 @@ class CopickRun(AnnotationsMixin):
         sessions = as_filter(session_id, "session_id")
         names = as_filter(name, "name")
         sizes = as_voxel_filter(voxel_size)
-        return [
+        return filter_by_query([
             s
             for s in self.segmentations
             if accepts(users, s.user_id)
@@ -296,7 +305,7 @@ class CopickRun(AnnotationsMixin):
             and (is_multilabel is None or s.is_multilabel == is_multilabel)
             and (is_instance is None or s.is_instance == is_instance)
             and (is_panoptic is None or s.is_panoptic == is_panoptic)
-        ]
+        ], kwargs)  # fmt: skip
 
     def user_segmentations(self) -> list[CopickSegmentation]:
         if self.root.config.user_id is not None:

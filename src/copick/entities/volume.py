@@ -27,7 +27,7 @@ class VolumeEntity(StoredEntity):
 
     def zarr(self) -> Any:
         """The zarr store of the image (read-only for static entities)."""
-        return self._layer.zarr_store(self._relpath, read_only=self.read_only)
+        return self._layer.zarr_store(self._blob_path, read_only=self.read_only)
 
     def _create_empty_group(self) -> None:
         """Create the image's folder and leave the store empty, as copick 1.31 did, so plugins can
@@ -45,7 +45,7 @@ class VolumeEntity(StoredEntity):
         try:
             return ome.read_region(self.zarr(), str(zarr_group), index or None)
         except MissingLevelError:
-            if not staging.tidy(self._layer, self._relpath):  # a writer killed mid-switch?
+            if self._record is not None or not staging.tidy(self._layer, self._relpath):  # killed writer?
                 raise
             return ome.read_region(self.zarr(), str(zarr_group), index or None)
 

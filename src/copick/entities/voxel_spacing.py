@@ -6,7 +6,8 @@ import warnings
 from typing import TYPE_CHECKING, Any
 
 from copick import layout
-from copick.entities.base import require_str, storage_of
+from copick.catalog import TOMOGRAM, filter_by_query
+from copick.entities.base import from_record, require_str, storage_of
 from copick.entities.tomogram import CopickTomogram
 from copick.errors import EntityExistsError
 from copick.metadata import CopickTomogramMeta, CopickVoxelSpacingMeta
@@ -53,7 +54,10 @@ class CopickVoxelSpacing:
         return self._tomograms
 
     def _query_tomograms(self) -> list[CopickTomogram]:
-        found = []
+        found = [
+            from_record(self.tomogram_class(self, r.meta, read_only=True), r)
+            for r in self._storage.records(TOMOGRAM, self.run.name, self.voxel_size)
+        ]
         for entry, _layer, read_only in self._storage.list_dir(
             self._relpath, within=self.run._prefetch_scope()
         ):
@@ -72,10 +76,14 @@ class CopickVoxelSpacing:
         return next(iter(self.get_tomograms(tomo_type)), None)
 
     def get_tomograms(self, tomo_type: str | None = None, **kwargs: Any) -> list[CopickTomogram]:
-        """Tomograms of exactly ``tomo_type`` (static and overlay copies); ``[]`` without a type."""
+        """Tomograms of exactly ``tomo_type`` (static and overlay copies); ``[]`` without a type. Catalog
+        tomograms also by ``portal_meta_query`` / ``portal_author_query`` (then any type matches
+        when ``tomo_type`` is None)."""
         if tomo_type is not None:
             layout.check_name(tomo_type, "Tomogram type")
-        return [t for t in self.tomograms if t.tomo_type == tomo_type]
+        queried = bool(kwargs.get("portal_meta_query") or kwargs.get("portal_author_query"))
+        found = [t for t in self.tomograms if t.tomo_type == tomo_type or (queried and tomo_type is None)]
+        return filter_by_query(found, kwargs)
 
     def new_tomogram(self, tomo_type: str, exist_ok: bool = False, **kwargs: Any) -> CopickTomogram:
         """Create an empty tomogram store ``<tomo_type>.zarr`` in the overlay."""
