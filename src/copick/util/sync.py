@@ -33,10 +33,14 @@ def parse_dataset_ids(dataset_ids_str: str | None) -> list[int]:
 
 
 def create_dataportal_config(dataset_ids: list[int]) -> str:
-    """A config file for CryoET Data Portal datasets: needs the portal backend, not implemented yet."""
-    from copick.ops.open import from_czcdp_datasets
+    """A temporary config file for CryoET Data Portal datasets: not provided (README "Drop-in details");
+    ``copick.from_czcdp_datasets(dataset_ids, overlay_root)`` opens such a project directly."""
+    from copick.errors import ConfigError
 
-    return from_czcdp_datasets(dataset_ids, "")
+    raise ConfigError(
+        f"create_dataportal_config({list(dataset_ids)}) is not provided by this copick; open the datasets "
+        "with copick.from_czcdp_datasets(dataset_ids, overlay_root) instead."
+    )
 
 
 def ensure_pickable_objects(
