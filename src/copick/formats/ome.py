@@ -442,12 +442,32 @@ def _write_level(
 ) -> None:
     from copick.formats import zarr_store
 
-    _put(
-        store,
-        f"{key}/.zarray",
-        zarr_store.zarr2_json(array_metadata(data.shape, data.dtype, chunks, compressor)),
-    )
-    zarr_store.write_level(store, key, data)
+    meta = array_metadata(data.shape, data.dtype, chunks, compressor)
+    _put(store, f"{key}/.zarray", zarr_store.zarr2_json(meta))
+    chunk = _padded_single_chunk(data, meta)
+    if chunk is None:
+        zarr_store.write_level(store, key, data)
+    else:
+        _put(store, "/".join([key, *"0" * data.ndim]), chunk)
+
+
+def _padded_single_chunk(data: np.ndarray, meta: dict[str, Any]) -> bytes | None:
+    """The encoded chunk of a level that fits in one chunk, padding spliced in (``blosc_frames``).
+
+    A small level inside a 256³ chunk would otherwise cost 64 MiB of padding work; the spliced
+    frame decodes to the same bytes (and is byte-identical to single-threaded Blosc's output).
+    ``None`` when the level spans several chunks or the codec is not Blosc: zarr writes those.
+    """
+    from copick.formats.blosc_frames import encode_padded
+
+    chunks = meta["chunks"]
+    if data.ndim == 0 or data.dtype.kind not in "biuf" or any(n > c for n, c in zip(data.shape, chunks)):
+        return None
+    if meta["compressor"] is None or meta["compressor"].get("id") != "blosc":
+        return None
+    prefix = np.zeros((data.shape[0], *chunks[1:]), dtype=data.dtype)
+    prefix[tuple(slice(0, n) for n in data.shape)] = data
+    return encode_padded(meta["compressor"], prefix, math.prod(chunks) * data.dtype.itemsize)
 
 
 def write_multiscale(
@@ -580,17 +600,25 @@ def check_fits_in_memory(shape: Sequence[int], dtype: Any, where: str = "") -> N
 
 
 def read_region(store: Any, level: str | int = "0", slices: Any = None) -> np.ndarray:
-    """A region (tuple of slices, default everything) of one level, as a numpy array."""
+    """A region (tuple of slices, default everything) of one level, as a numpy array.
+
+    Levels on local disks are read straight from their chunk files (``chunk_cache``), the rest
+    (and anything unusual) through zarr.
+    """
+    layer = getattr(store, "layer", None)
+    if layer is not None and layer.is_local:
+        from copick.formats.chunk_cache import open_local_level, read_local
+
+        local = open_local_level(store.path, str(level))
+        if local is not None:
+            sel, shape = region_selection(local.shape, slices)
+            check_fits_in_memory(shape, local.dtype, f"{_where(store)}/{level}")
+            data = read_local(local, sel, shape)
+            if data is not None:
+                return data
     arr = open_level(store, level)
     sel, shape = region_selection(arr.shape, slices)
     check_fits_in_memory(shape, arr.dtype, f"{_where(store)}/{level}")
-    layer = getattr(store, "layer", None)
-    if layer is not None and layer.is_local:
-        from copick.formats.chunk_cache import read_region_cached
-
-        cached = read_region_cached(arr, os.path.join(store.path, str(level)), sel, shape)
-        if cached is not None:
-            return cached
     return np.asarray(arr[sel])
 
 
