@@ -183,7 +183,7 @@ class CopickPicks(AnnotationEntity, StoredEntity):
     def _current_arrays(self) -> PickArrays:
         """The points as arrays (converting JSON points once, and keeping the result)."""
         self._ensure_loaded()
-        if isinstance(self._pending, list):
+        if self._pending is not None and not isinstance(self._pending, PickArrays):  # JSON points
             self._pending = picks_json.arrays_from_json(self._pending, self._location)
         if self._pending is not None:
             return self._pending

@@ -7,6 +7,8 @@ The file layout is copick's (FORMAT.md §5): a header plus ``points``, each with
 from __future__ import annotations
 
 import gc
+import itertools
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,6 +27,10 @@ HEADER_DEFAULTS: dict[str, Any] = {
 }
 _REQUIRED = ("pickable_object_name", "user_id", "session_id")
 _LAST_ROW = np.array([0.0, 0.0, 0.0, 1.0])
+# Pick sets above this many bytes of points are parsed and written piece by piece.
+STREAM_BYTES = 4 * 2**20
+_PIECE_POINTS = 8192
+_POINT_GAP = re.compile(rb"\}\s*,\s*\{")
 
 
 @contextmanager
@@ -109,16 +115,73 @@ def _column(values: Any, n: int, dtype: type, default: float, name: str) -> np.n
     return arr.astype(dtype)
 
 
-def decode(data: bytes, source: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+class RawPoints:
+    """The unparsed ``points`` array of a big picks file: parsed piece by piece into arrays, so no
+    per-point Python objects outlive a piece (``arrays_from_json``), or whole on request (``json``)."""
+
+    def __init__(self, data: bytes, start: int, stop: int, source: str):
+        self.data, self.start, self.stop, self.source = data, start, stop, source  # data[start:stop]: [...]
+
+    def json(self) -> list[Any]:
+        """Every point as JSON, from a plain parse of the whole file (exact errors included)."""
+        return _decode_whole(self.data, self.source)[1]
+
+    def pieces(self) -> Iterator[list[Any]]:
+        """Consecutive runs of points, split where one point object ends and the next begins. A split
+        inside a nested value or a string would leave an unbalanced piece, which orjson refuses."""
+        view, end = memoryview(self.data), self.stop - 1
+        pos = self.start + 1
+        while pos < end:
+            found = _POINT_GAP.search(self.data, min(pos + STREAM_BYTES // 4, end), end)
+            cut = found.start() + 1 if found else end
+            with bulk_objects():
+                yield orjson.loads(b"".join((b"[", view[pos:cut], b"]")))
+            pos = found.end() - 1 if found else end
+
+
+def _points_span(data: bytes) -> tuple[int, int] | None:
+    """Where the ``points`` array of a big picks file is (``None`` for small or unusual files).
+
+    A guess from the key ``"points": [`` and, near the end, a ``]`` followed only by scalar fields;
+    a wrong guess cannot parse piece by piece, and every failure falls back to a whole parse."""
+    if len(data) < STREAM_BYTES or b"\\" in data:
+        return None
+    found = re.search(rb'"points"\s*:\s*\[', data)
+    tail_from = len(data) - 4096
+    tail = re.search(rb'\]\s*(,\s*"[^"]*"\s*:\s*[^\[\]{}]*)*\}\s*$', data[tail_from:])
+    if found is None or tail is None:
+        return None
+    return found.end() - 1, tail_from + tail.start() + 1
+
+
+def decode(data: bytes, source: str) -> tuple[dict[str, Any], list[dict[str, Any]] | RawPoints]:
     """Parse a picks file into (header fields, the JSON points); ``CorruptFileError`` names ``source``.
 
-    Points stay JSON objects here: ``arrays_from_json`` or a model builder converts them on demand.
+    Points stay JSON here: a list of JSON objects, or for big files a ``RawPoints`` still unparsed.
+    ``arrays_from_json`` or a model builder (through ``convert_points``) converts them on demand.
     """
+    span = _points_span(data)
+    if span is not None:
+        try:
+            with bulk_objects():
+                doc = orjson.loads(b"".join((data[: span[0]], b"[]", data[span[1] :])))
+        except orjson.JSONDecodeError:
+            pass  # not the layout guessed: parse it whole
+        else:
+            return _header(doc, source, RawPoints(data, *span, source))
+    return _decode_whole(data, source)
+
+
+def _decode_whole(data: bytes, source: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     with bulk_objects():
         try:
             doc = orjson.loads(data)
         except orjson.JSONDecodeError as err:
             raise CorruptFileError(f"{source}: not valid JSON ({err})") from None
+    return _header(doc, source, None)
+
+
+def _header(doc: Any, source: str, raw: RawPoints | None) -> tuple[dict[str, Any], Any]:
     if not isinstance(doc, dict):
         raise CorruptFileError(f"{source}: a picks file must hold a JSON object, found {type(doc).__name__}")
     for key in _REQUIRED:
@@ -127,14 +190,18 @@ def decode(data: bytes, source: str) -> tuple[dict[str, Any], list[dict[str, Any
     header = {key: doc[key] for key in _REQUIRED}
     for key, default in HEADER_DEFAULTS.items():
         header[key] = doc.get(key, default)
+    if raw is not None:
+        return header, raw
     points = doc.get("points") or []
     if not isinstance(points, list):
         raise CorruptFileError(f"{source}: 'points' must be a list")
     return header, points
 
 
-def convert_points(points: list[Any], source: str, convert: Callable[[list[Any]], Any]) -> Any:
+def convert_points(points: list[Any] | RawPoints, source: str, convert: Callable[[list[Any]], Any]) -> Any:
     """``convert(points)``; a malformed point becomes a ``CorruptFileError`` naming the file and index."""
+    if isinstance(points, RawPoints):
+        points = points.json()
     try:
         with bulk_objects():
             return convert(points)
@@ -151,9 +218,52 @@ def _converts(convert: Callable[[list[Any]], Any], point: Any) -> bool:
     return True
 
 
-def arrays_from_json(points: list[dict[str, Any]], source: str) -> PickArrays:
-    """The arrays of JSON points, validated (numbers, 4x4 transforms with last row [0, 0, 0, 1])."""
+def arrays_from_json(points: list[dict[str, Any]] | RawPoints, source: str) -> PickArrays:
+    """The arrays of JSON points, validated (numbers, 4x4 transforms with last row [0, 0, 0, 1]).
+
+    A ``RawPoints`` is converted piece by piece into preallocated arrays; anything unexpected there
+    falls back to the plain path, which reports malformed points exactly."""
+    if isinstance(points, RawPoints):
+        try:
+            return _stream_arrays(points)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+            pass
     return convert_points(points, source, _points_to_arrays)
+
+
+def _stream_arrays(raw: RawPoints) -> PickArrays:
+    capacity = raw.data.count(b'"location"', raw.start, raw.stop)
+    out = PickArrays(
+        np.empty((capacity, 3)), np.empty((capacity, 4, 4)), np.empty(capacity, np.int64), np.empty(capacity)
+    )
+    n = 0
+    for piece in raw.pieces():
+        if n + len(piece) > capacity:
+            raise ValueError("more points than locations")
+        _fill_arrays(piece, out, n)
+        n += len(piece)
+    if n == 0:
+        return PickArrays.empty()
+    arrays = PickArrays(out.positions[:n], out.transforms[:n], out.instance_ids[:n], out.scores[:n])
+    if not np.all(arrays.transforms[:, 3, :] == _LAST_ROW):
+        raise ValueError("transformation_'s last row must be [0, 0, 0, 1]")
+    return arrays
+
+
+def _fill_arrays(points: list[dict[str, Any]], out: PickArrays, at: int) -> None:
+    """Write the values of JSON ``points`` into rows ``at...`` of ``out``, one C-level pass per field."""
+    n, chain = len(points), itertools.chain.from_iterable
+    locations = [p["location"] for p in points]
+    xyz = chain((loc["x"], loc["y"], loc["z"]) for loc in locations)
+    out.positions[at : at + n] = np.fromiter(xyz, float, 3 * n).reshape(n, 3)
+    eye = _IDENTITY_LIST
+    matrices = [p.get("transformation_") or eye for p in points]
+    rows = list(chain(matrices))
+    if len(rows) != 4 * n or any(len(r) != 4 for r in rows):
+        raise ValueError("transformation_ must be 4x4 for every point")
+    out.transforms[at : at + n] = np.fromiter(chain(rows), float, 16 * n).reshape(n, 4, 4)
+    out.instance_ids[at : at + n] = np.fromiter((_or(p.get("instance_id"), 0) for p in points), np.int64, n)
+    out.scores[at : at + n] = np.fromiter((_or(p.get("score"), 1.0) for p in points), float, n)
 
 
 def _points_to_arrays(points: list[dict[str, Any]]) -> PickArrays:
@@ -198,18 +308,11 @@ def _require_finite(arrays: PickArrays) -> None:
 def encode(header: dict[str, Any], arrays: PickArrays) -> bytes:
     """Serialise a header and arrays to the picks JSON layout (keys in copick's order).
 
-    JSON has no NaN or infinity (they would be written as ``null`` and come back changed), so
-    non-finite values are refused."""
+    Big pick sets are serialised piece by piece (the same bytes as one ``orjson.dumps``), so only
+    one piece of per-point dicts exists at a time. JSON has no NaN or infinity (they would be
+    written as ``null`` and come back changed), so non-finite values are refused."""
     _require_finite(arrays)
-    with bulk_objects():
-        locs = arrays.positions.tolist()
-        trans = arrays.transforms.tolist()
-        ids = arrays.instance_ids.tolist()
-        scores = arrays.scores.tolist()
-        points = [
-            {"location": {"x": x, "y": y, "z": z}, "transformation_": t, "instance_id": i, "score": s}
-            for (x, y, z), t, i, s in zip(locs, trans, ids, scores)
-        ]
+    n = len(arrays)
     doc = {
         "pickable_object_name": header["pickable_object_name"],
         "user_id": header["user_id"],
@@ -217,7 +320,32 @@ def encode(header: dict[str, Any], arrays: PickArrays) -> bytes:
         "run_name": header.get("run_name"),
         "voxel_spacing": header.get("voxel_spacing"),
         "unit": header.get("unit", "angstrom"),
-        "points": points,
+        "points": _point_dicts(arrays, 0, n) if n <= _PIECE_POINTS else [],
         "trust_orientation": header.get("trust_orientation", True),
     }
-    return orjson.dumps(doc, option=orjson.OPT_INDENT_2)
+    text = orjson.dumps(doc, option=orjson.OPT_INDENT_2)
+    if n <= _PIECE_POINTS:
+        return text
+    head, tail = text.split(b'\n  "points": []', 1)
+    out = bytearray(head)
+    out += b'\n  "points": ['
+    for i in range(0, n, _PIECE_POINTS):
+        piece = orjson.dumps(_point_dicts(arrays, i, min(n, i + _PIECE_POINTS)), option=orjson.OPT_INDENT_2)
+        if i:
+            out += b","
+        out += piece[1:-2].replace(b"\n", b"\n  ")  # the elements, indented one level deeper
+    out += b"\n  ]"
+    out += tail
+    return out
+
+
+def _point_dicts(arrays: PickArrays, start: int, stop: int) -> list[dict[str, Any]]:
+    with bulk_objects():
+        locs = arrays.positions[start:stop].tolist()
+        trans = arrays.transforms[start:stop].tolist()
+        ids = arrays.instance_ids[start:stop].tolist()
+        scores = arrays.scores[start:stop].tolist()
+        return [
+            {"location": {"x": x, "y": y, "z": z}, "transformation_": t, "instance_id": i, "score": s}
+            for (x, y, z), t, i, s in zip(locs, trans, ids, scores)
+        ]
