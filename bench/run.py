@@ -101,6 +101,13 @@ SPECS: tuple[Spec, ...] = (
     Spec("picks_read_numpy", "picks.numpy() of N points", {"n_points": 100_000}, {"n_points": 1000}),
     Spec("picks_read_points", "picks.points of N points", {"n_points": 100_000}, {"n_points": 1000}),
     Spec(
+        "picks_write_big",
+        "picks.from_numpy, 1M points with transforms",
+        {"n_points": 1_000_000},
+        {"n_points": 2000},
+    ),
+    Spec("picks_read_big", "picks.numpy() of 1M points", {"n_points": 1_000_000}, {"n_points": 2000}),
+    Spec(
         "tomogram_write",
         "tomogram.from_numpy float32 + 3-level pyramid",
         {"shape": [256, 512, 512]},
@@ -108,6 +115,12 @@ SPECS: tuple[Spec, ...] = (
     ),
     Spec(
         "tomogram_read", "tomogram.numpy() level 0 whole", {"shape": [256, 512, 512]}, {"shape": [32, 64, 64]}
+    ),
+    Spec(
+        "volumes_open_many",
+        "a data loader: open N tomograms and read level 2 of each whole",
+        {"n_runs": 200, "shape": [128, 128, 128]},
+        {"n_runs": 3, "shape": [16, 16, 16]},
     ),
     Spec(
         "tomogram_regions",
@@ -257,6 +270,20 @@ def _tomogram_project(shape: Sequence[int]) -> Path:
         wl.write_ome_zarr(str(vdir / "wbp.zarr"), vol, 10.0, levels=3)
 
     return _cached("tomogram", {"shape": list(shape)}, build)
+
+
+def _many_tomograms_project(n_runs: int, shape: Sequence[int]) -> Path:
+    """``n_runs`` runs with one 3-level tomogram each (different data per run), copick 1.31's format."""
+
+    def build(d: Path) -> None:
+        for i in range(n_runs):
+            vdir = Path(wl.run_dir(str(d / "project"), f"TS_{i:03d}")) / "VoxelSpacing10.000"
+            vdir.mkdir(parents=True)
+            for folder in (vdir.parent, vdir):
+                (folder / ".meta").write_text("meta")
+            wl.write_ome_zarr(str(vdir / "wbp.zarr"), _volume(shape, seed=100 + i), 10.0, levels=3)
+
+    return _cached("many-tomograms", {"n_runs": n_runs, "shape": list(shape)}, build)
 
 
 def _labels(shape: Sequence[int]) -> Path:
@@ -416,6 +443,13 @@ def prepare(spec: Spec, sizes: dict, work: Path, server: S3Server | None) -> dic
                 for _ in range(sizes["n_regions"])
             ]
         return params
+    if name == "volumes_open_many":
+        d = _many_tomograms_project(sizes["n_runs"], sizes["shape"])
+        return {
+            "config": _config_for(work, "many-tomograms", d / "project"),
+            "project": str(d / "project"),
+            "n_runs": sizes["n_runs"],
+        }
     if name == "segmentation_io":
         return {"labels": str(_labels(sizes["shape"]) / "labels.npy")}
     if name in ("cli_version", "cli_help"):

@@ -617,6 +617,10 @@ def _get_big_picks(root):
     return root.get_run("TS_001").get_picks("ribosome", "bench", "1")[0]
 
 
+COPICK["picks_write_big"] = _picks_write_copick
+LIMIT["picks_write_big"] = _picks_write_limit
+
+
 @copick_impl("picks_read_numpy")
 def _picks_numpy_copick(p: dict, timer: Timer) -> Any:
     root = _open_root(p)
@@ -645,6 +649,10 @@ def _picks_numpy_limit(p: dict, timer: Timer) -> Any:
         mats = chain(chain(q["transformation_"] for q in pts))
         transforms = np.fromiter(mats, np.float64, count=16 * n).reshape(n, 4, 4)
     return arrays_checksum(positions, transforms)
+
+
+COPICK["picks_read_big"] = _picks_numpy_copick
+LIMIT["picks_read_big"] = _picks_numpy_limit
 
 
 @copick_impl("picks_read_points")
@@ -748,6 +756,43 @@ def _tomo_regions_limit(p: dict, timer: Timer) -> Any:
             total += float(block.sum(dtype=np.float64))
             n += block.size
     return {"voxels": n, "sum": total}
+
+
+# --- many small volumes (a data loader) ------------------------------------
+
+
+def _level_checksum(total: float, shapes: set, n: int) -> dict:
+    return {"volumes": n, "shapes": sorted(list(s) for s in shapes), "sum": total}
+
+
+@copick_impl("volumes_open_many")
+def _volumes_many_copick(p: dict, timer: Timer) -> Any:
+    import numpy as np
+
+    root = _open_root(p)
+    total, shapes = 0.0, set()
+    with timer():
+        for i in range(p["n_runs"]):
+            tomo = root.get_run(f"TS_{i:03d}").get_voxel_spacing(10.0).get_tomograms("wbp")[0]
+            data = tomo.numpy(zarr_group="2")
+            total += float(data.sum(dtype=np.float64))
+            shapes.add(data.shape)
+    return _level_checksum(total, shapes, p["n_runs"])
+
+
+@limit_impl("volumes_open_many")
+def _volumes_many_limit(p: dict, timer: Timer) -> Any:
+    import numpy as np
+    import zarr
+
+    total, shapes = 0.0, set()
+    with timer():
+        for i in range(p["n_runs"]):
+            store = os.path.join(run_dir(p["project"], f"TS_{i:03d}"), "VoxelSpacing10.000", "wbp.zarr")
+            data = zarr.open_group(store=store, mode="r")["2"][...]
+            total += float(data.sum(dtype=np.float64))
+            shapes.add(data.shape)
+    return _level_checksum(total, shapes, p["n_runs"])
 
 
 # --- segmentations ---------------------------------------------------------
