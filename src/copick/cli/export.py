@@ -16,6 +16,7 @@ from copick.cli.common import (
     exit_zero_option,
     finish,
     open_root,
+    option_group,
     quiet_option,
     record_failures,
     start,
@@ -38,16 +39,8 @@ def export() -> None:
     """Export picks (CSV, RELION STAR, EM, Dynamo), tomograms and segmentations (MRC, TIFF, Zarr, EM)."""
 
 
-def _apply(func: F, options: list[Callable[[F], F]]) -> F:
-    """Apply ``options`` so that they appear in the listed order in ``--help``."""
-    for option in reversed(options):
-        func = option(func)
-    return func
-
-
-def _tail_options(func: F) -> F:
-    """Workers, exit status and logging options (listed last in --help)."""
-    return _apply(func, [workers_option(4), exit_zero_option, quiet_option, add_debug_option])
+#: Workers, exit status and logging options (listed last in --help).
+_tail_options = option_group(workers_option(4), exit_zero_option, quiet_option, add_debug_option)
 
 
 def _report(logger: Any, results: list[dict[str, Any]], key: str, what: str, uri: str, out: str) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from copick.cli.common import exit_zero_option, finish, quiet_option, workers_option
+from copick.cli.common import exit_zero_option, finish, option_group, quiet_option, workers_option
 from copick.cli.types import CopickName, VoxelSize
 from copick.cli.util import (
     add_create_overwrite_options,
@@ -32,13 +32,6 @@ PICKS_TYPES = ["em", "star", "dynamo", "csv"]
 RELION_VERSIONS = ["auto", "relion4", "relion5"]
 
 
-def apply_options(func: F, options: list[Callable[[F], F]]) -> F:
-    """Apply ``options`` so that they appear in the listed order in ``--help``."""
-    for option in reversed(options):
-        func = option(func)
-    return func
-
-
 def option_block(argument: str, cls: type, options: list[Callable[[F], F]]) -> Callable[[F], F]:
     """Add ``options`` to a command and pass their values (named as ``cls``'s fields) as one ``cls``
     instance in the keyword argument ``argument``."""
@@ -50,7 +43,7 @@ def option_block(argument: str, cls: type, options: list[Callable[[F], F]]) -> C
             block = cls(**{name: kwargs.pop(name) for name in names})
             return func(*args, **{argument: block}, **kwargs)
 
-        return apply_options(command, options)
+        return option_group(*options)(command)
 
     return decorate
 
@@ -163,11 +156,10 @@ def file_type_option(choices: list[str], help: str) -> Callable[[F], F]:
     )
 
 
-def closing_options(func: F) -> F:
-    """Exit status and logging options and the PATH argument, listed last in ``--help``."""
-    return apply_options(
-        func, [exit_zero_option, quiet_option, add_debug_option, click.argument("path", type=str)]
-    )
+#: Exit status and logging options and the PATH argument, listed last in ``--help``.
+closing_options = option_group(
+    exit_zero_option, quiet_option, add_debug_option, click.argument("path", type=str)
+)
 
 
 def expand_or_usage_error(path: str) -> list[str]:
