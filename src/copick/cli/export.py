@@ -6,7 +6,6 @@ empty selection is a warning, not a failure.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import click
@@ -30,8 +29,6 @@ from copick.cli.util import (
     add_run_names_option,
     resolve_run_names,
 )
-
-F = Callable[..., Any]
 
 
 @click.group(short_help="Export picks, tomograms and segmentations to files.")
