@@ -194,28 +194,31 @@ def multiscales_attrs(voxel_size: float, n_levels: int) -> list[dict]:
 
 
 def write_ome_zarr(path: str, data, voxel_size: float, levels: int = 3, chunks=(256, 256, 256)) -> None:
-    """Write an OME-Zarr image in copick's format (zarr v2, nested keys, Blosc lz4) with zarr 3."""
+    """Write an OME-Zarr image in copick's format (zarr v2, nested keys, Blosc lz4) with zarr 3 or 2."""
     import numcodecs
     import zarr
 
     compressor = numcodecs.Blosc(cname="lz4", clevel=5, shuffle=numcodecs.Blosc.SHUFFLE)
-    group = zarr.open_group(store=path, mode="w", zarr_format=2)
+    v2 = {} if zarr.__version__.startswith("2.") else {"zarr_format": 2}  # tests run it under both
+    group = zarr.open_group(store=path, mode="w", **v2)
     level = data
     for i in range(levels):
         if i:
             level = block_mean_2x(level)
-        arr = group.create_array(
-            str(i),
-            shape=level.shape,
-            dtype=level.dtype,
-            chunks=chunks,
-            compressors=compressor,
-            filters=None,
-            fill_value=0,
-            order="C",
-            chunk_key_encoding={"name": "v2", "separator": "/"},
-            config={"write_empty_chunks": True},
-        )
+        common = {"shape": level.shape, "dtype": level.dtype, "chunks": chunks, "fill_value": 0, "order": "C"}
+        if v2:  # zarr 3
+            arr = group.create_array(
+                str(i),
+                compressors=compressor,
+                filters=None,
+                chunk_key_encoding={"name": "v2", "separator": "/"},
+                config={"write_empty_chunks": True},
+                **common,
+            )
+        else:  # zarr 2
+            arr = group.create_dataset(
+                str(i), compressor=compressor, dimension_separator="/", write_empty_chunks=True, **common
+            )
         arr[...] = level
     group.attrs["multiscales"] = multiscales_attrs(voxel_size, levels)
 
@@ -317,6 +320,7 @@ class Timer:
 
     def __init__(self) -> None:
         self.seconds = 0.0
+        self.peak_mb = 0.0  # peak RSS when the last timed section ended (the checksum comes after)
 
     @contextmanager
     def __call__(self) -> Iterator[None]:
@@ -325,6 +329,7 @@ class Timer:
             yield
         finally:
             self.seconds += time.perf_counter() - t0
+            self.peak_mb = _peak_mb()
 
 
 Workload = Callable[[dict, Timer], Any]
@@ -991,7 +996,7 @@ def run_job(name: str, kind: str, params: dict) -> dict:
     return {
         "name": name,
         "seconds": timer.seconds,
-        "peak_mb": max(_peak_mb(), _children_peak_mb()),
+        "peak_mb": max(timer.peak_mb or _peak_mb(), _children_peak_mb()),
         "checksum": checksum,
         "versions": _versions(),
     }
