@@ -127,3 +127,17 @@ def test_big_pick_files_of_other_layouts_fall_back_to_a_whole_parse():
     _, points = picks_json.decode(orjson.dumps(doc), "bad.json")
     with pytest.raises(CorruptFileError, match="bad.json: point 7000"):
         picks_json.arrays_from_json(points, "bad.json")
+
+
+def test_direct_reads_work_in_a_forked_child_after_the_parent_read(tmp_path):
+    data = np.arange(40 * 40 * 40, dtype="<f4").reshape(40, 40, 40)
+    _image(tmp_path / "img.zarr", [data])
+    level = chunk_cache.open_local_level(str(tmp_path / "img.zarr"), "0")
+    sel, shape = ome.region_selection(level.shape, None)
+    assert np.array_equal(chunk_cache.read_local(level, sel, shape), data)  # the parent's pool runs
+    pid = os.fork()
+    if pid == 0:  # a data-loader worker: the parent's pool threads do not exist here
+        ok = np.array_equal(chunk_cache.read_local(level, sel, shape), data)
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

@@ -79,6 +79,9 @@ def _pool() -> concurrent.futures.ThreadPoolExecutor:
     return concurrent.futures.ThreadPoolExecutor(max(2, min(8, os.cpu_count() or 2)), "copick-chunks")
 
 
+os.register_at_fork(after_in_child=_pool.cache_clear)  # a forked loader worker starts its own threads
+
+
 _local = threading.local()
 
 
