@@ -61,6 +61,10 @@ def from_string(data: str, source: str = "<string>") -> Any:
     """Open the project described by the JSON text ``data``."""
     config = _parse_json(data, source)
     config_type = _config_type(config, source)
+    if config_type == "cryoet_data_portal":
+        from copick.impl.cryoet_data_portal import CopickConfigCDP, CopickRootCDP
+
+        return CopickRootCDP(_validate(CopickConfigCDP, config, source))
     if config_type != "filesystem":
         raise ConfigError(f"{source}: config_type {config_type!r} is not supported by this copick yet.")
     from copick.impl.filesystem import CopickConfigFSSpec, CopickRootFSSpec
@@ -106,9 +110,43 @@ def new_config(
     return from_file(path)
 
 
-def from_czcdp_datasets(*args: Any, **kwargs: Any) -> Any:
-    """Data-portal projects are not supported by this implementation yet."""
-    raise ConfigError("The cryoet_data_portal backend is not supported by this copick yet.")
+def from_czcdp_datasets(
+    dataset_ids: list[int],
+    overlay_root: str,
+    overlay_fs_args: dict[str, Any] | None = None,
+    user_id: str | None = None,
+    session_id: str | None = None,
+    output_path: str | None = None,
+) -> Any:
+    """Open CryoET Data Portal datasets under the writable ``overlay_root``, one pickable object per
+    annotated portal object; write the config to ``output_path`` when given."""
+    from copick.impl.cryoet_data_portal import CopickConfigCDP, CopickRootCDP
+    from copick.portal.catalog import PortalCatalog
+    from copick.portal.objects import derive_objects
+
+    ids = [int(i) for i in dataset_ids]
+    config = CopickConfigCDP(
+        name="CZ cryoET Data Portal Dataset",
+        description=f"This copick project contains data from datasets {ids}.",
+        version="0.5.0",
+        pickable_objects=[],
+        user_id=user_id,
+        session_id=session_id,
+        overlay_root=overlay_root,
+        overlay_fs_args=overlay_fs_args or {},
+        dataset_ids=ids,
+    )
+    overlay_dir = (
+        overlay_root.split("://", 1)[-1] if overlay_root.startswith(("local://", "file://", "/")) else None
+    )
+    tables = PortalCatalog(config, overlay_dir).tables()
+    config = CopickConfigCDP.model_validate(
+        {**config.model_dump(), "pickable_objects": derive_objects(tables)}
+    )
+    root = CopickRootCDP(config, tables)
+    if output_path is not None:
+        root.save_config(output_path)
+    return root
 
 
 def from_croissant(*args: Any, **kwargs: Any) -> Any:
