@@ -74,7 +74,7 @@ def portal_url(configured: str | None = None) -> str:
     return os.environ.get("COPICK_PORTAL_URL") or configured or DEFAULT_URL
 
 
-def query_text(field: str, offset: int, limit: int = PAGE_SIZE) -> str:
+def query_text(field: str, offset: int, limit: int) -> str:
     """One page of one entity class, for the datasets in variable ``$ids``."""
     where, fields = QUERIES[field]
     return (
@@ -132,7 +132,7 @@ def fetch_class(url: str, field: str, dataset_ids: list[int]) -> list[dict[str, 
     """Every row of one entity class for the datasets, page by page."""
     rows: list[dict[str, Any]] = []
     while True:
-        page = post(url, query_text(field, len(rows)), {"ids": dataset_ids})[field]
+        page = post(url, query_text(field, len(rows), PAGE_SIZE), {"ids": dataset_ids})[field]
         rows.extend(page)
         if len(page) < PAGE_SIZE:
             return rows
