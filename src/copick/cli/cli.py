@@ -96,7 +96,9 @@ def add_core_commands(group: click.Group) -> click.Group:
     """Add copick's own commands to ``group`` and return it."""
     from copick.cli.add import add
     from copick.cli.browse import browse
+    from copick.cli.cache import cache
     from copick.cli.config import config
+    from copick.cli.dataportal import dataportal
     from copick.cli.export import export
     from copick.cli.info import info
     from copick.cli.manage import cp, mv, rm
@@ -104,7 +106,8 @@ def add_core_commands(group: click.Group) -> click.Group:
     from copick.cli.stats import stats
     from copick.cli.sync import sync
 
-    for command in (add, browse, config, cp, export, info, mv, new, rm, stats, sync):
+    config.add_command(dataportal)
+    for command in (add, browse, cache, config, cp, export, info, mv, new, rm, stats, sync):
         group.add_command(command)
     return group
 

@@ -60,6 +60,10 @@ def fingerprint(url: str, dataset_ids: list[int]) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:24]
 
 
+def document_name(url: str, dataset_ids: list[int]) -> str:
+    return f"portal_{fingerprint(url, dataset_ids)}.json"
+
+
 def candidate_dirs(settings: CacheSettings, overlay_dir: str | None) -> list[str]:
     """Where documents are looked up, in order; the first is where they are written."""
     if settings.directory:
@@ -96,7 +100,7 @@ def load_or_fetch(
     """The cached tables when fresh, else ``fetch()`` once among all processes, stored for the next."""
     if not settings.enabled:
         return fetch()
-    name = f"portal_{fingerprint(url, dataset_ids)}.json"
+    name = document_name(url, dataset_ids)
     dirs = candidate_dirs(settings, overlay_dir)
     for directory in dirs:
         tables = _read_fresh(os.path.join(directory, name), settings.ttl_seconds)
