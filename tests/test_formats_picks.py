@@ -321,12 +321,12 @@ def test_star_rules_centered_legacy_and_errors(tmp_path: Path, caplog: pytest.Lo
 
 
 def test_star_export_columns_and_round_trip(tmp_path: Path) -> None:
-    from copick.formats import relion
+    from copick.formats import relion, relion_write
 
     picks = _picks(4)
     center = np.array([500.0, 400.0, 100.0])
-    options = relion.StarExportOptions(pixel_size=1.25, voxel_size=10.0, center=center, optics_group=1)
-    table = relion.picks_to_relion_particles(picks, "TS_1", options)
+    options = relion_write.StarExportOptions(pixel_size=1.25, voxel_size=10.0, center=center, optics_group=1)
+    table = relion_write.picks_to_relion_particles(picks, "TS_1", options)
     assert list(table.columns) == [
         "rlnTomoName",
         "rlnCoordinateX",
@@ -340,8 +340,8 @@ def test_star_export_columns_and_round_trip(tmp_path: Path) -> None:
         "rlnCenteredCoordinateZAngst",
         "rlnOpticsGroup",
     ]
-    path = relion.write_star_particles(
-        str(tmp_path / "o.star"), table, relion.optics_table([(1, "TS_1", 1.25, None)])
+    path = relion_write.write_star_particles(
+        str(tmp_path / "o.star"), table, relion_write.optics_table([(1, "TS_1", 1.25, None)])
     )
     particles, optics = relion.read_star_particles_with_optics(path)
     for version in ("relion4", "relion5"):
@@ -354,12 +354,14 @@ def test_star_export_columns_and_round_trip(tmp_path: Path) -> None:
 
 
 def test_star_filament_frame_columns_round_trip() -> None:
-    from copick.formats import relion
+    from copick.formats import relion, relion_write
 
     picks = _picks(6, translate=False)
     picks.instance_ids[:] = [1, 1, 1, 2, 2, 3]
-    options = relion.StarExportOptions(pixel_size=1.0)
-    table = relion.picks_to_relion_particles(picks, "TS_1", options, filament=True, half_sets="filament")
+    options = relion_write.StarExportOptions(pixel_size=1.0)
+    table = relion_write.picks_to_relion_particles(
+        picks, "TS_1", options, filament=True, half_sets="filament"
+    )
     np.testing.assert_array_equal(table["rlnAngleTilt"], 90.0)
     assert set(table["rlnAnglePsiFlipRatio"]) == {0.5}
     assert table["rlnHelicalTrackLengthAngst"].iloc[0] == 0.0

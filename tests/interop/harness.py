@@ -204,6 +204,7 @@ USER_SCRIPT_ARGS = {
     "cli_resolvers": "workdir",
     "export_run": "workdir",
     "mesh_after_copy": "workdir",
+    "relion_tables": "workdir",
 }
 
 

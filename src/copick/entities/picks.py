@@ -247,6 +247,22 @@ class CopickPicks(AnnotationEntity, StoredEntity):
         self._meta.points, self._pending, self._loaded = [], arrays, True
         self.store()
 
+    def df(self, format: str = "relion", **kwargs: Any) -> Any:
+        """These picks as a table: ``relion`` (RELION 5 particles, ``copick.util.relion``)."""
+        if format != "relion":
+            raise ValueError(f"Format {format} is not supported.")
+        from copick.util.relion import picks_to_df_relion
+
+        return picks_to_df_relion(self, **kwargs)
+
+    def from_df(self, df: Any, format: str = "relion", **kwargs: Any) -> None:
+        """Replace (and store) the points with a table's rows: ``relion`` particles."""
+        if format != "relion":
+            raise ValueError(f"Format {format} is not supported.")
+        from copick.util.relion import relion_df_to_picks
+
+        relion_df_to_picks(self, df, **kwargs)
+
     def delete(self) -> None:
         """Delete the file (``FileNotFoundError`` if already gone) and drop it from the run."""
         self._require_writable("delete")

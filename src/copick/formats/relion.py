@@ -8,20 +8,19 @@ Import positions use the first rule that applies (``relion5`` forces rule 1, ``r
 
 Orientation: ``R = R(rlnTomoSubtomogram{Rot,Tilt,Psi}) @ R(rlnAngle{Rot,Tilt,Psi})`` with
 ``R(a, b, c) = Rotation.from_euler("ZYZ", [a, b, c], degrees=True).inv()``; location = position -
-``R_subtomo @ rlnOrigin{X,Y,Z}Angst``. Missing angle or origin columns count as zero.
+``R_subtomo @ rlnOrigin{X,Y,Z}Angst``. An angle or origin group missing any of its columns counts as zero.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from copick.errors import CorruptFileError, InvalidDataError
-from copick.formats.common import ensure_parent, require_file
+from copick.formats.common import require_file
 from copick.formats.picks_json import PickArrays
 from copick.formats.rotations import euler_from_rotations, rotations_from_euler
 
@@ -324,9 +323,11 @@ def relion_coordinates_to_angstrom(
         )
         return pixels * float(voxel_size), "voxel_size"
     raise RelionPixelSizeError(
-        f"{source}: rlnCoordinate* are pixels but no pixel size is known: give the tilt-series pixel size "
-        "(--tilt-series-pixel-size), a data_optics block with rlnTomoTiltSeriesPixelSize, a tomograms.star, "
-        "or the tomogram voxel size (--voxel-size)."
+        f"{source}: "
+        * bool(source)
+        + "rlnCoordinateX/Y/Z need a pixel size and the file states none: pass the "
+        "tilt-series pixel size (--tilt-series-pixel-size), a tomograms.star (--tomograms-star), or the "
+        "voxel size the coordinates were written in (--voxel-size)."
     )
 
 
@@ -340,179 +341,50 @@ def matrix_to_relion_angles(matrices: Any) -> np.ndarray:
     return euler_from_rotations(matrices, "ZYZ", invert=True)
 
 
+def _triple(df: Any, names: tuple[str, ...], source: str) -> np.ndarray:
+    """The three columns of a group (angles, subtomogram angles, origins), zeros unless all are there."""
+    if not all(name in df.columns for name in names):
+        return np.zeros((len(df), 3))
+    return _columns(df, names, source)
+
+
+def relion_rows_to_poses(df: Any, source: str = "RELION particles") -> tuple[np.ndarray, np.ndarray]:
+    """(rotations (N, 3, 3), shifts (N, 3) Angstrom) of particle rows, composed as RELION does:
+    ``R = R_subtomo @ R_angle`` and shift ``R_subtomo @ rlnOrigin*Angst`` (missing columns are zero)."""
+    r_sub = relion_angles_to_matrix(_triple(df, SUBTOMO_COLUMNS, source))
+    r_ang = relion_angles_to_matrix(_triple(df, ANGLE_COLUMNS, source))
+    shifts = np.einsum("nij,nj->ni", r_sub, _triple(df, ORIGIN_COLUMNS, source))
+    return np.einsum("nij,njk->nik", r_sub, r_ang), shifts
+
+
+def filament_row_order(df: Any) -> np.ndarray | None:
+    """Row order along each filament (by rlnHelicalTubeID, then rlnHelicalTrackLengthAngst; stable),
+    or None when the table lacks either column."""
+    if not {"rlnHelicalTubeID", "rlnHelicalTrackLengthAngst"} <= set(df.columns):
+        return None
+    track = _columns(df, ("rlnHelicalTrackLengthAngst",), "RELION particles")[:, 0]
+    return np.lexsort((track, _columns(df, ("rlnHelicalTubeID",), "RELION particles")[:, 0]))
+
+
 def relion_particles_to_picks(particles: Any, positions: np.ndarray, source: str = "STAR file") -> PickArrays:
-    """Copick arrays of a particles table, given its positions from ``relion_coordinates_to_angstrom``."""
-    r_sub = relion_angles_to_matrix(_columns(particles, SUBTOMO_COLUMNS, source))
-    r_ang = relion_angles_to_matrix(_columns(particles, ANGLE_COLUMNS, source))
-    origins = _columns(particles, ORIGIN_COLUMNS, source)
+    """Copick arrays of a particles table, given its positions from ``relion_coordinates_to_angstrom``:
+    location = position - shift, the rotation in the transform (translation 0), rlnHelicalTubeID as
+    instance id (negative ones as 0), filament rows ordered along their filament."""
+    rotations, shifts = relion_rows_to_poses(particles, source)
     n = len(particles)
-    locations = positions - np.einsum("nij,nj->ni", r_sub, origins)
     transforms = np.broadcast_to(np.eye(4), (n, 4, 4)).copy()
-    transforms[:, :3, :3] = np.einsum("nij,njk->nik", r_sub, r_ang)
+    transforms[:, :3, :3] = rotations
     ids = None
     if "rlnHelicalTubeID" in particles.columns:
         ids = _columns(particles, ("rlnHelicalTubeID",), source)[:, 0]
         ids = np.where(ids < 0, 0, ids)
-    picks = PickArrays.build(locations, transforms, ids, None)
-    if ids is not None and n:
-        track = (
-            _columns(particles, ("rlnHelicalTrackLengthAngst",), source)[:, 0]
-            if "rlnHelicalTrackLengthAngst" in particles.columns
-            else np.arange(n, dtype=np.float64)
-        )
-        order = np.lexsort((track, picks.instance_ids))  # filament rows ordered along each filament
-        picks = PickArrays(
-            picks.positions[order], picks.transforms[order], picks.instance_ids[order], picks.scores[order]
-        )
-    return picks
-
-
-# ------------------------------------------------------------------------------------------------
-# writing
-# ------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class StarExportOptions:
-    """What a RELION export knows per run: pixel size, voxel size (legacy), tomogram centre, optics group."""
-
-    pixel_size: float | None = None
-    voxel_size: float | None = None
-    center: np.ndarray | None = None
-    optics_group: int | None = None
-
-
-def _track_lengths(positions: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    out = np.zeros(len(positions))
-    for tube in np.unique(ids):
-        idx = np.flatnonzero(ids == tube)
-        steps = np.linalg.norm(np.diff(positions[idx], axis=0), axis=1)
-        out[idx] = np.concatenate([[0.0], np.cumsum(steps)])
-    return out
-
-
-def half_set_subsets(ids: np.ndarray) -> np.ndarray:
-    """rlnRandomSubset 1/2 per particle, whole filaments kept together, particle counts balanced."""
-    tubes, counts = np.unique(ids, return_counts=True)
-    totals = [0, 0]
-    subset_of: dict[int, int] = {}
-    for k in sorted(range(len(tubes)), key=lambda k: (-counts[k], tubes[k])):
-        half = 0 if totals[0] <= totals[1] else 1
-        subset_of[int(tubes[k])] = half + 1
-        totals[half] += int(counts[k])
-    return np.array([subset_of[int(i)] for i in ids], dtype=np.int64)
-
-
-def picks_to_relion_particles(
-    picks: PickArrays,
-    run_name: str,
-    options: StarExportOptions,
-    filament: bool = False,
-    filament_angles: str = "frame",
-    half_sets: str | None = None,
-    source: str = "",
-) -> Any:
-    """The particles table of one run's picks (columns in the order copick 1.31 writes them)."""
-    import pandas as pd
-
-    n = len(picks)
-    points = picks.full_positions()
-    rotations = picks.transforms[:, :3, :3]
-    data: dict[str, Any] = {"rlnTomoName": [run_name] * n}
-    if options.pixel_size is not None:
-        pix = points / float(options.pixel_size)
-    elif options.center is None and options.voxel_size is not None:
-        _log.warning(
-            f"{source or run_name}: no tilt-series pixel size; rlnCoordinate* written in tomogram pixels "
-            f"of {float(options.voxel_size):g} Angstrom (legacy)."
-        )
-        pix = points / float(options.voxel_size)
-    else:
-        pix = None
-    if pix is not None:
-        for k, column in enumerate(COORDINATE_COLUMNS):
-            data[column] = pix[:, k]
-    if filament:
-        ids = picks.instance_ids
-        if n and ids.min() < 1:
-            raise InvalidDataError(
-                f"{source or run_name}: filament columns need instance ids >= 1 "
-                "(rlnHelicalTubeID); some points have 0."
-            )
-    if filament and filament_angles == "frame":
-        fixed = relion_angles_to_matrix(np.array([[0.0, 90.0, 0.0]]))[0]
-        subtomo = np.einsum("nij,jk->nik", rotations, fixed.T)
-        sub_angles = matrix_to_relion_angles(subtomo)
-        angles = np.tile([0.0, 90.0, 0.0], (n, 1))
-    else:
-        sub_angles = None
-        angles = matrix_to_relion_angles(rotations) if n else np.zeros((0, 3))
-    for k, column in enumerate(ANGLE_COLUMNS):
-        data[column] = angles[:, k]
-    if options.center is not None:
-        centered = points - np.asarray(options.center, dtype=np.float64).reshape(1, 3)
-        for k, column in enumerate(CENTERED_COLUMNS):
-            data[column] = centered[:, k]
-    if options.optics_group is not None:
-        data["rlnOpticsGroup"] = [int(options.optics_group)] * n
-    if filament:
-        data["rlnHelicalTubeID"] = picks.instance_ids.astype(np.int64)
-        data["rlnHelicalTrackLengthAngst"] = _track_lengths(points, picks.instance_ids)
-        data["rlnAnglePsiFlipRatio"] = [0.5] * n
-        if sub_angles is not None:
-            for k, column in enumerate(SUBTOMO_COLUMNS):
-                data[column] = sub_angles[:, k]
-            data["rlnAngleTiltPrior"] = [90.0] * n
-            data["rlnAnglePsiPrior"] = angles[:, 2]
-        if half_sets == "filament":
-            data["rlnRandomSubset"] = half_set_subsets(picks.instance_ids)
-    return pd.DataFrame(data)
-
-
-def optics_table(groups: list[tuple[int, str, float, RelionTomogram | None]]) -> Any:
-    """The data_optics table: (group, name, pixel size, tomograms.star entry for voltage/Cs/contrast)."""
-    import pandas as pd
-
-    rows = []
-    for group, name, pixel, tomo in groups:
-        row: dict[str, Any] = {
-            "rlnOpticsGroup": group,
-            "rlnOpticsGroupName": name,
-            "rlnTomoTiltSeriesPixelSize": float(pixel),
-        }
-        if tomo is not None:
-            for key, value in (
-                ("rlnVoltage", tomo.voltage),
-                ("rlnSphericalAberration", tomo.spherical_aberration),
-                ("rlnAmplitudeContrast", tomo.amplitude_contrast),
-            ):
-                if value is not None:
-                    row[key] = value
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def write_star_particles(path: str, particles: Any, optics: Any = None, overwrite: bool = True) -> str:
-    """Write ``data_optics`` (when given) and ``data_particles`` blocks; returns the path."""
-    import starfile
-
-    if not overwrite and os.path.exists(path):
-        raise FileExistsError(f"{path}: output file exists.")
-    ensure_parent(path)
-    blocks = {"optics": optics, "particles": particles} if optics is not None else {"particles": particles}
-    starfile.write(blocks, path, overwrite=True)
-    return path
-
-
-def write_star_import_index(path: str, entries: dict[str, str]) -> str:
-    """Write a ``data_coordinate_files`` index ({rlnTomoName: rlnTomoImportParticleFile})."""
-    import pandas as pd
-    import starfile
-
-    ensure_parent(path)
-    table = pd.DataFrame({"rlnTomoName": list(entries), "rlnTomoImportParticleFile": list(entries.values())})
-    starfile.write({"coordinate_files": table}, path, overwrite=True)
-    return path
+    picks = PickArrays.build(positions - shifts, transforms, ids, None)
+    order = filament_row_order(particles)
+    if order is None:
+        return picks
+    return PickArrays(
+        picks.positions[order], picks.transforms[order], picks.instance_ids[order], picks.scores[order]
+    )
 
 
 # ------------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from copick.formats import relion
+from copick.formats import relion, relion_write
 from copick.formats.picks_json import PickArrays
 
 PerRun = Mapping[Any, Any]
@@ -83,17 +83,17 @@ def _particles(
     half_sets: str | None,
     optics_group: int | None = None,
 ) -> Any:
-    """The particles table through ``relion.picks_to_relion_particles`` (columns in 1.31's order)."""
+    """The particles table through ``relion_write.picks_to_relion_particles`` (columns in 1.31's order)."""
     picks = PickArrays.build(
         np.asarray(positions, dtype=np.float64), np.asarray(transforms, dtype=np.float64), instance_ids, None
     )
-    options = relion.StarExportOptions(
+    options = relion_write.StarExportOptions(
         pixel_size=pixel,
         voxel_size=legacy,
         center=None if center is None else np.asarray(center, dtype=np.float64),
         optics_group=optics_group,
     )
-    df = relion.picks_to_relion_particles(
+    df = relion_write.picks_to_relion_particles(
         picks, tomo_name or "", options, filament, filament_angles, half_sets
     )
     return df if tomo_name is not None else df.drop(columns="rlnTomoName")
@@ -159,7 +159,7 @@ def build_relion_star_tables(
         if with_optics:
             optics_rows.append((group, str(run), pixels[run], tomograms.get(run)))
     particles = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    return particles, relion.optics_table(optics_rows) if optics_rows else None
+    return particles, relion_write.optics_table(optics_rows) if optics_rows else None
 
 
 def write_relion_import_bundle(
@@ -172,8 +172,8 @@ def write_relion_import_bundle(
     files = {}
     tables = particles.drop(columns=["rlnOpticsGroup"], errors="ignore")
     for name, table in tables.groupby(tables["rlnTomoName"].astype(str), sort=False):
-        files[name] = relion.write_star_particles(
+        files[name] = relion_write.write_star_particles(
             os.path.join(folder, f"{name}.star"), table.reset_index(drop=True)
         )
-    relion.write_star_import_index(index_path, files)
+    relion_write.write_star_import_index(index_path, files)
     return index_path, files

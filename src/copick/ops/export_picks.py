@@ -66,7 +66,8 @@ def _star_options(
     optics_group: int | None,
 ) -> Any:
     """What is known for one run's STAR export: pixel size, tomogram centre, optics group."""
-    from copick.formats.relion import StarExportOptions, tomogram_center_from_run
+    from copick.formats.relion import tomogram_center_from_run
+    from copick.formats.relion_write import StarExportOptions
 
     if coordinates not in ("auto", "centered"):
         raise ExportError(f"coordinates must be 'auto' or 'centered', got {coordinates!r}.")
@@ -150,7 +151,7 @@ def export_picks(
 
             written = write_dynamo_table(path, arrays, vs, tomogram_index)
     else:
-        from copick.formats import relion
+        from copick.formats import relion_write as relion
 
         tomograms = tomograms_table(tomograms_star)
         options = _star_options(
@@ -247,7 +248,7 @@ def export_relion_particles(
     """
     import pandas as pd
 
-    from copick.formats import relion
+    from copick.formats import relion_write as relion
 
     if layout not in ("particles", "import"):
         raise ExportError(f"star layout must be 'particles' or 'import', got {layout!r}.")

@@ -16,6 +16,7 @@ from copick.formats import dynamo as _dynamo
 from copick.formats import em as _em
 from copick.formats import picks_csv as _csv
 from copick.formats import relion as _relion
+from copick.formats import relion_write
 from copick.formats import rotations as _rot
 from copick.formats.common import get_picks_format_from_extension, get_volume_format_from_extension
 from copick.formats.index_maps import read_dynamo_tomolist, read_index_map, read_index_map_inverse
@@ -452,4 +453,4 @@ def write_star_particles(path: str, df: Any, optics_group: Any = None) -> None:
     import pandas as pd
 
     optics = pd.DataFrame([optics_group]) if isinstance(optics_group, dict) else optics_group
-    _relion.write_star_particles(path, df, optics)
+    relion_write.write_star_particles(path, df, optics)

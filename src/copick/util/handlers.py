@@ -215,7 +215,7 @@ def _write_star(
     include_optics: bool = True,
     **_: Any,
 ) -> str:
-    from copick.formats import relion
+    from copick.formats import relion_write as relion
 
     group = 1 if tilt_series_pixel_size is not None and include_optics else None
     options = relion.StarExportOptions(tilt_series_pixel_size, voxel_size, center, group)
