@@ -46,7 +46,7 @@ def create_dataportal_config(dataset_ids: list[int]) -> str:
 def ensure_pickable_objects(
     source_root: Any,
     target_root: Any,
-    target_config_path: str,
+    target_config_path: str | None,
     source_objects_list: Sequence[str],
     target_objects_dict: Mapping[str, str],
     log: bool = False,
@@ -55,7 +55,7 @@ def ensure_pickable_objects(
     source's colour, ids, radius and metadata, then save the target config to ``target_config_path``.
 
     A source label already used in the target is replaced by the next free one; objects missing
-    from the source are skipped.
+    from the source are skipped. Without a config path the objects are added in memory only (warned).
     """
     used = {o.label for o in target_root.pickable_objects if o.label is not None}
     for name in source_objects_list:
@@ -73,4 +73,7 @@ def ensure_pickable_objects(
         used.add(obj.label)
         if log:
             _log.info(f"Added pickable object {target_name} (label {obj.label}) to the target config.")
-    target_root.save_config(target_config_path)
+    if target_config_path:
+        target_root.save_config(target_config_path)
+    else:
+        _log.warning("The target config path is unknown: added objects are not saved to its config file.")
