@@ -36,6 +36,15 @@ def picks_file_name(picks: Any, output_format: str) -> str:
     return f"{picks.run.name}_{picks.pickable_object_name}_{picks.user_id}_{picks.session_id}.{ext}"
 
 
+def _polarity(picks_sets: list[Any], from_filaments: bool, filaments_uri: str | None) -> Any:
+    """Per pick (sets concatenated): is its filament's polarity known, from the stating Filaments."""
+    if not from_filaments:
+        return False
+    from copick.util.relion_filaments import filament_polarity_known
+
+    return np.concatenate([filament_polarity_known(p, filaments_uri) for p in picks_sets])
+
+
 def _is_filament(root: Any, object_name: str, filament_columns: str) -> bool:
     if filament_columns == "on":
         return True
@@ -164,8 +173,9 @@ def export_picks(
             1 if include_optics else None,
         )
         filament = _is_filament(run.root, picks.pickable_object_name, filament_columns)
+        polarity = _polarity([picks], filament and polarity_from_filaments, filaments_uri)
         particles = relion.picks_to_relion_particles(
-            arrays, name, options, filament, filament_angles, half_sets, path
+            arrays, name, options, filament, filament_angles, half_sets, path, polarity
         )
         optics = None
         if options.optics_group is not None:
@@ -272,7 +282,14 @@ def export_relion_particles(
             (
                 run.name,
                 relion.picks_to_relion_particles(
-                    arrays, run.name, options, filament, filament_angles, half_sets, output_path
+                    arrays,
+                    run.name,
+                    options,
+                    filament,
+                    filament_angles,
+                    half_sets,
+                    output_path,
+                    _polarity(selected[run.name], filament and polarity_from_filaments, filaments_uri),
                 ),
             )
         )
@@ -287,6 +304,8 @@ def export_relion_particles(
     files = []
     if layout == "particles":
         particles = pd.concat([t for _, t in tables], ignore_index=True) if tables else pd.DataFrame()
+        if half_sets == "filament" and len(particles):  # balanced over the whole file
+            particles["rlnRandomSubset"] = relion.filament_half_sets(particles)
         optics = relion.optics_table(optics_rows) if optics_rows else None
         files.append(relion.write_star_particles(output_path, particles, optics))
     else:
@@ -355,6 +374,8 @@ def export_picks_combined(
             tomo_type=tomo_type,
             coordinates=coordinates,
             filament_columns=filament_columns,
+            polarity_from_filaments=polarity_from_filaments,
+            filaments_uri=filaments_uri,
             filament_angles=filament_angles,
             half_sets=half_sets,
             allow_empty=allow_empty,
