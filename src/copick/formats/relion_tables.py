@@ -54,7 +54,7 @@ def build_relion_particles_df(
 
     Pixel coordinates need ``tilt_series_pixel_size`` (or the legacy tomogram voxel size), centred
     Angstrom coordinates ``tomogram_center``; ``coordinates="centered"`` writes only the latter.
-    ``polarity_known`` is accepted for 1.31's signature: filaments carry no polarity here (README).
+    ``polarity_known`` (one bool or one per pick) sets filament rows' ``rlnAnglePsiFlipRatio``.
     """
     return _particles(
         positions,
@@ -67,6 +67,7 @@ def build_relion_particles_df(
         filament,
         filament_angles,
         half_sets,
+        polarity_known=polarity_known,
     )
 
 
@@ -82,6 +83,7 @@ def _particles(
     filament_angles: str,
     half_sets: str | None,
     optics_group: int | None = None,
+    polarity_known: Any = False,
 ) -> Any:
     """The particles table through ``relion_write.picks_to_relion_particles`` (columns in 1.31's order)."""
     picks = PickArrays.build(
@@ -94,7 +96,7 @@ def _particles(
         optics_group=optics_group,
     )
     df = relion_write.picks_to_relion_particles(
-        picks, tomo_name or "", options, filament, filament_angles, half_sets
+        picks, tomo_name or "", options, filament, filament_angles, half_sets, polarity_known=polarity_known
     )
     return df if tomo_name is not None else df.drop(columns="rlnTomoName")
 
@@ -154,6 +156,7 @@ def build_relion_star_tables(
                 filament_angles,
                 half_sets,
                 group if with_optics else None,
+                _per_run(polarity_known, run),
             )
         )
         if with_optics:
