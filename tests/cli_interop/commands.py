@@ -62,6 +62,16 @@ STAGES: tuple[tuple[tuple[str, tuple[str, ...]], ...], ...] = (
              "--voxel-size", "10", "--user-id", "starcen"),
         ),
         ("cp-picks", ("cp", "picks", *C, "ribosome:alice/1", "ribosome:backup/1")),
+        (
+            "add-tomograms-dynamo",
+            ("add", "tomograms-dynamo", *C, "--tomolist", "inputs/tomolist.doc", "--index-map",
+             "inputs/index_map.csv", "--tomo-type", "dynamo", "--pyramid-levels", "2"),
+        ),
+        (
+            "add-tomograms-relion",
+            ("add", "tomograms-relion", *C, "--tomograms-star", "inputs/tomograms.star", "--base-dir", ".",
+             "--half", "half2"),
+        ),
         ("cp-picks-pattern", ("cp", "picks", *C, "*:csvuser/*", "{object_name}:copied/{session_id}")),
     ),
     (

@@ -8,7 +8,8 @@ Layout of a written folder (the working directory of every command)::
 
     config.json          overlay_root = <folder>/project
     project/             TS_001, TS_002: VoxelSpacing10.000/wbp.zarr + picks
-    inputs/              tomo.mrc, labels.mrc, mask.mrc, picks.csv, ts.star, centered.star
+    inputs/              tomo.mrc, labels.mrc, mask.mrc, picks.csv, ts.star, centered.star,
+                         tomolist.doc, index_map.csv, tomograms.star
 """
 
 from __future__ import annotations
@@ -159,6 +160,27 @@ def write_inputs(inputs: Path) -> None:
         }
     )
     starfile.write({"particles": centered}, inputs / "centered.star", overwrite=True)
+    write_tomogram_lists(inputs)
+
+
+def write_tomogram_lists(inputs: Path) -> None:
+    """A Dynamo tomolist with an index map and a RELION 5 tomograms.star, both naming ``tomo.mrc`` (paths
+    relative to the folder, the commands' working directory; 1.31 reads tab-separated tomolists only)."""
+    import pandas as pd
+    import starfile
+
+    (inputs / "tomolist.doc").write_text("1\tinputs/tomo.mrc\n2\tinputs/absent.mrc\n")
+    (inputs / "index_map.csv").write_text("1,TS_200\n2,TS_201\n")
+    table = pd.DataFrame(
+        {
+            "rlnTomoName": ["TS_300", "TS_301"],
+            "rlnTomoTiltSeriesPixelSize": [TS_PIXEL, TS_PIXEL],
+            "rlnTomoTomogramBinning": [2.0, 2.0],
+            "rlnTomoReconstructedTomogramHalf1": ["inputs/absent.mrc", "inputs/tomo.mrc"],
+            "rlnTomoReconstructedTomogramHalf2": ["inputs/tomo.mrc", "inputs/absent.mrc"],
+        }
+    )
+    starfile.write({"global": table}, inputs / "tomograms.star", overwrite=True)
 
 
 def copy_folder(src: Path, dst: Path) -> None:

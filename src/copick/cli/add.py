@@ -12,6 +12,7 @@ import click
 
 from copick.cli.add_grouped import picks_dynamo, picks_em, picks_relion
 from copick.cli.add_object import object_, object_volume
+from copick.cli.add_tomograms import tomograms_dynamo, tomograms_relion
 from copick.cli.common import domain_errors, open_root, start
 from copick.cli.options_io import (
     PICKS_TYPES,
@@ -43,7 +44,15 @@ def add() -> None:
     """Import tomograms, segmentations, picks and pickable objects into a copick project."""
 
 
-for _command in (picks_em, picks_dynamo, picks_relion, object_, object_volume):
+for _command in (
+    picks_em,
+    picks_dynamo,
+    picks_relion,
+    object_,
+    object_volume,
+    tomograms_dynamo,
+    tomograms_relion,
+):
     add.add_command(_command)
 
 

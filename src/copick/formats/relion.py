@@ -153,13 +153,21 @@ def _optional_float(row: Any, key: str) -> float | None:
     return value if np.isfinite(value) else None
 
 
-def read_relion_tomograms(path: str) -> dict[str, RelionTomogram]:
-    """{rlnTomoName: RelionTomogram} of a RELION ``tomograms.star`` (global block or first table)."""
+def read_tomograms_table(path: str) -> Any:
+    """The table of a RELION ``tomograms.star`` (block ``global``, else the first), with ``rlnTomoName``."""
     blocks = read_star_blocks(path)
     name = "global" if "global" in blocks else next(iter(blocks))
     table = _loop(blocks[name], name, path)
     if "rlnTomoName" not in table.columns:
-        raise CorruptFileError(f"{path}: tomograms STAR has no rlnTomoName column (block data_{name}).")
+        raise CorruptFileError(
+            f"{path}: Required column 'rlnTomoName' not found in tomograms.star file (block data_{name})."
+        )
+    return table
+
+
+def read_relion_tomograms(path: str) -> dict[str, RelionTomogram]:
+    """{rlnTomoName: RelionTomogram} of a RELION ``tomograms.star`` (global block or first table)."""
+    table = read_tomograms_table(path)
     tomograms: dict[str, RelionTomogram] = {}
     for row in table.to_dict("records"):
         sizes = [_optional_float(row, c) for c in SIZE_COLUMNS]
