@@ -201,12 +201,23 @@ CONVERSIONS = (
                       "-o", "ribosome:sphere/1", "-w", "1")),
     ("mesh2seg", ("convert", "mesh2seg", *commands.C, "-i", "ribosome:sphere/1",
                   "-o", "ribosome:m2s/1@10.0", "-w", "1")),
+    # issue 13: a filament operation and the panoptic round trip (inputs written with ours, project.py)
+    ("fil2picks", ("convert", "fil2picks", *commands.C, "-i", "proteasome:tracer/fil",
+                   "-o", "proteasome:f2p/1", "--spacing", "15", "-w", "1")),
+    ("combine-panoptic", ("process", "combine", *commands.C, "-i", "membrane:seg/1@10.0",
+                          "--instances", "ribosome:inst/1@10.0", "-o", "cell:combine/0@10.0?panoptic=true",
+                          "-w", "1")),
+    ("split-panoptic", ("process", "split", *commands.C, "-i", "cell:combine/0@10.0?panoptic=true",
+                        "--output-user-id", "splitback", "-w", "1")),
 )  # fmt: skip
 #: Which files of the project each conversion writes (a predicate on the path in the snapshot).
 CONVERSION_OUTPUTS = {
     "picks2seg": lambda p: "/Segmentations/10.000_painted_1_" in p,
     "picks2sphere": lambda p: p.endswith("/Meshes/sphere_1_ribosome.glb"),
     "mesh2seg": lambda p: "/Segmentations/10.000_m2s_1_" in p,
+    "fil2picks": lambda p: p.endswith("/Picks/f2p_1_proteasome.json"),
+    "combine-panoptic": lambda p: p.endswith("/PanopticSegmentations/10.000_combine_0_cell.zarr"),
+    "split-panoptic": lambda p: "Segmentations/10.000_splitback_0_" in p,
 }
 
 _PROBE = """
@@ -307,14 +318,7 @@ def test_utils_commands_are_shown_by_copick_info(utils_run: dict[str, Any]) -> N
     assert not only_ref and not only_ours, f"only 1.31.0: {only_ref}; only ours: {only_ours}"
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "picks2seg",
-        "picks2sphere",
-        "mesh2seg",
-    ],
-)
+@pytest.mark.parametrize("name", [name for name, _ in CONVERSIONS])
 def test_utils_conversion_gives_the_same_result_as_beside_the_reference(
     utils_run: dict[str, Any], name: str
 ) -> None:
@@ -331,3 +335,28 @@ def test_utils_conversion_gives_the_same_result_as_beside_the_reference(
     assert not diffs, (
         f"{name}: {len(diffs)} difference(s):\n" + "\n".join(diffs) + f"\n--- log (ours) ---\n{ours_log}"
     )
+
+
+def test_utils_panoptic_combine_split_round_trip(utils_run: dict[str, Any]) -> None:
+    """Beside ours, split gives back the instance segmentation combine took, and the membrane where no
+    instance won (the lowest label wins an overlap), read through our API."""
+    import numpy as np
+
+    import copick
+
+    root = copick.from_file(str(Path(utils_run["folder"]) / "ours" / "config.json"))
+    run = root.get_run("TS_002")
+
+    def volume(name: str, user: str, **kind: bool) -> np.ndarray:
+        (seg,) = run.get_segmentations(name=name, user_id=user, voxel_size=10.0, **kind)
+        return np.asarray(seg.numpy())
+
+    instances = volume("ribosome", "inst", is_instance=True)
+    membrane = volume("membrane", "seg")
+    assert instances.any() and (membrane.astype(bool) & instances.astype(bool)).any()
+    np.testing.assert_array_equal(volume("ribosome", "splitback", is_instance=True), instances)
+    np.testing.assert_array_equal(
+        volume("membrane", "splitback").astype(bool), membrane.astype(bool) & (instances == 0)
+    )
+    picks = root.get_run("TS_001").get_picks("proteasome", "f2p", "1")
+    assert picks and len(picks[0].points) > 8, "fil2picks sampled no picks along the filaments"

@@ -1,13 +1,16 @@
 """The small project and the input files of the CLI interop tests, written as plain files.
 
-Nothing here imports copick: the project (config, ``.meta`` files, picks JSON, OME-Zarr tomograms) is
-written with the plain helpers of ``bench/workloads.py``, the inputs with mrcfile and starfile, so both
-implementations start from exactly the same bytes.
+The project (config, ``.meta`` files, picks JSON, OME-Zarr tomograms) is written with the plain helpers
+of ``bench/workloads.py``, the inputs with mrcfile and starfile; only the filaments, their picks and the
+binary/instance segmentations (``write_filaments_and_segmentations``) are written with our copick. Every
+copy starts from the same bytes.
 
 Layout of a written folder (the working directory of every command)::
 
     config.json          overlay_root = <folder>/project
-    project/             TS_001, TS_002: VoxelSpacing10.000/wbp.zarr + picks
+    project/             TS_001, TS_002: VoxelSpacing10.000/wbp.zarr + picks; TS_001: proteasome
+                         filaments and their picks; TS_002: membrane (binary) and ribosome (instance)
+                         segmentations
     inputs/              tomo.mrc, labels.mrc, mask.mrc, picks.csv, ts.star, centered.star,
                          tomolist.doc, index_map.csv, tomograms.star
 """
@@ -77,6 +80,7 @@ def write_project(folder: Path) -> None:
             wl.write_picks_file(str(rdir / "Picks" / f"{user}_{session}_{obj}.json"), doc)
     write_config(folder)
     write_inputs(folder / "inputs")
+    write_filaments_and_segmentations(folder)
 
 
 def _write_mrc(path: Path, data: np.ndarray, voxel_size: float) -> None:
@@ -192,3 +196,34 @@ def copy_folder(src: Path, dst: Path) -> None:
 def read_config(folder: Path) -> dict:
     with open(os.path.join(folder, "config.json")) as fh:
         return json.load(fh)
+
+
+def write_filaments_and_segmentations(folder: Path) -> None:
+    """With our copick: in TS_001, proteasome filaments (``tracer/fil`` with three polarities known,
+    ``other/x`` with none) and picks sampled along them (filament id = instance id); in TS_002 at 10 A,
+    a binary ``membrane:seg/1`` and an instance ``ribosome:inst/1`` segmentation that overlap."""
+    import copick
+
+    root = copick.from_file(str(folder / "config.json"))
+    run = root.get_run("TS_001")
+    rng = np.random.default_rng(500)
+    lines = [np.cumsum(rng.uniform(5.0, 25.0, (5, 3)), axis=0) + 20.0 * k for k in range(4)]
+    ids = [3, 1, 7, 9]
+    run.new_filaments("proteasome", "fil", "tracer").from_numpy(
+        lines, instance_ids=ids, polarity_known=[True, False, True, True]
+    )
+    run.new_filaments("proteasome", "x", "other").from_numpy(lines, instance_ids=ids)
+    points = np.concatenate([line[:-1] + 0.5 * np.diff(line, axis=0) for line in lines])
+    pick_ids = np.repeat(ids, 4)
+    order = rng.permutation(len(points))
+    run.new_picks("proteasome", "fil", "tracer").from_numpy(
+        points[order], wl.random_rotations(len(points), rng), instance_ids=pick_ids[order]
+    )
+    run = root.get_run("TS_002")
+    membrane = np.zeros(SHAPE, dtype=np.uint8)
+    membrane[4:20, 10:40, 5:35] = 1
+    run.new_segmentation(VOXEL_SIZE, "membrane", "1", user_id="seg").from_numpy(membrane)
+    instances = np.zeros(SHAPE, dtype=np.uint16)
+    for k, (z, y, x) in enumerate(((8, 12, 10), (20, 30, 25), (26, 40, 8)), start=1):
+        instances[z - 3 : z + 3, y - 4 : y + 4, x - 4 : x + 4] = 10 * k
+    run.new_segmentation(VOXEL_SIZE, "ribosome", "1", user_id="inst", is_instance=True).from_numpy(instances)
