@@ -100,6 +100,19 @@ STAGES: tuple[tuple[tuple[str, tuple[str, ...]], ...], ...] = (
              "--output-format", "star", "--voxel-size", "10", "--tilt-series-pixel-size", "2.5"),
         ),
         (
+            "export-picks-star-filaments",
+            ("export", "picks", *C, "--picks-uri", "proteasome:tracer/fil", "--output-dir", "exp/filstar",
+             "--output-format", "star", "--voxel-size", "10", "--filament-columns", "on",
+             "--polarity-from-filaments", "--half-sets", "filament"),
+        ),
+        (
+            "export-picks-star-filaments-uri",
+            ("export", "picks", *C, "--picks-uri", "proteasome:tracer/fil", "--output-file",
+             "exp/filaments_uri.star", "--output-format", "star", "--voxel-size", "10",
+             "--tilt-series-pixel-size", "2.5", "--filament-columns", "on", "--filaments-uri",
+             "proteasome:other/x"),
+        ),
+        (
             "export-tomogram-mrc",
             ("export", "tomogram", *C, "--tomogram-uri", "wbp@10.0", "--output-dir", "exp/tomo",
              "--output-format", "mrc"),
