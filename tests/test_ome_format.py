@@ -489,3 +489,29 @@ def test_store_pickles_for_worker_processes(layer):
     copy = pickle.loads(pickle.dumps(store))
     assert ome.read_region(copy, 0).sum() == 4 * 27
     assert copy.path == store.path and copy.fs is not None
+
+
+@pytest.mark.parametrize(
+    ("axes", "scale", "expected"),
+    [
+        (["z", "y", "x"], [10.0, 10.0, 10.0], 10.0),
+        (["c", "z", "y", "x"], [1.0, 7.5, 7.5, 7.5], 7.5),
+        (["z", "y", "x", "c"], [1.2, 1.2, 1.2, 1.0], 12.0),  # nanometer axes, channel last
+        ([], [3.0, 4.0, 5.0], 3.0),  # no axes: the third-from-last entry
+    ],
+)
+def test_voxel_size_is_read_at_the_first_spatial_axis_whatever_the_order(axes, scale, expected):
+    from copick.util.ome import get_voxel_size_from_zarr
+
+    unit = "nanometer" if axes and axes[-1] == "c" else "angstrom"
+    described = [
+        {"name": n, "type": "channel"} if n == "c" else {"name": n, "type": "space", "unit": unit}
+        for n in axes
+    ]
+    transforms = [{"type": "scale", "scale": scale}]
+    attrs = {
+        "multiscales": [
+            {"axes": described, "datasets": [{"path": "0", "coordinateTransformations": transforms}]}
+        ]
+    }
+    assert get_voxel_size_from_zarr(attrs) == pytest.approx(expected)

@@ -323,14 +323,17 @@ def array_metadata(
 def voxel_size_from_attrs(attrs: dict[str, Any], source: str = "image") -> float:
     """Voxel size in angstrom from OME ``.zattrs`` (copick's ``get_voxel_size_from_zarr``).
 
-    First dataset's ``scale``, its third-from-last entry (skipping a channel axis), times the unit
-    factor of the first spatial axis (``angstrom`` 1, ``nanometer`` 10, ...; no unit = angstrom).
+    First dataset's ``scale`` at the first spatial axis (whatever the axes order; without axes the
+    third-from-last entry), times that axis's unit factor (``angstrom`` 1, ``nanometer`` 10, ...;
+    no unit = angstrom).
     """
     try:
         entry = attrs["multiscales"][0]
         transforms = entry["datasets"][0]["coordinateTransformations"]
         scale = next(t["scale"] for t in transforms if t.get("type") == "scale")
-        value = float(scale[-3])
+        axes = entry.get("axes") or []
+        spatial = [i for i, a in enumerate(axes) if isinstance(a, dict) and a.get("type") == "space"]
+        value = float(scale[spatial[0]] if spatial and len(axes) == len(scale) else scale[-3])
     except (KeyError, IndexError, TypeError, ValueError, StopIteration, AttributeError) as err:
         raise CorruptFileError(
             f"{source}: .zattrs has no OME-NGFF multiscales scale for its first level "
