@@ -422,7 +422,7 @@ def prepare(spec: Spec, sizes: dict, work: Path, server: S3Server | None) -> dic
     if name.startswith("picks_"):
         d = _picks_project(sizes["n_points"])
         return {
-            "config": _config_for(work, "picks", d / "project"),
+            "config": _config_for(work, f"picks-{sizes['n_points']}", d / "project"),  # one config per size
             "positions": str(d / "positions.npy"),
             "transforms": str(d / "transforms.npy"),
             "picks_file": wl.run_dir(str(d / "project"), "TS_001") + "/Picks/bench_1_ribosome.json",
