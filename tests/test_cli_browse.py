@@ -125,5 +125,6 @@ def test_browse_command(monkeypatch: pytest.MonkeyPatch, config: str) -> None:
     assert [r.name for r in opened[0].runs] == ["TS_001", "TS_002"]
     both = CliRunner().invoke(cli, ["browse", "-c", config, "-ds", "10000"])
     assert both.exit_code == 2 and "either --config or --dataset-ids" in both.stderr
-    portal = CliRunner().invoke(cli, ["browse", "-ds", "10000"], env={"COPICK_CONFIG": ""})
-    assert portal.exit_code == 1 and portal.stderr.startswith("Error: ")
+    unreachable = {"COPICK_PORTAL_URL": "http://127.0.0.1:1/graphql", "COPICK_PORTAL_RETRY_SECONDS": "1"}
+    portal = CliRunner().invoke(cli, ["browse", "-ds", "10000"], env={"COPICK_CONFIG": "", **unreachable})
+    assert portal.exit_code == 1 and "Error: The CryoET Data Portal at http://127.0.0.1:1" in portal.stderr

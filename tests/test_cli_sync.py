@@ -192,8 +192,12 @@ def test_sync_option_errors(projects: tuple[str, str]) -> None:
     ok(invoke("sync picks --target-config", target, COPICK_CONFIG=source))  # source from the environment
     bad_ids = invoke("sync picks --source-dataset-ids 10000,abc --target-config", target)
     assert bad_ids.exit_code == 2 and "--source-dataset-ids" in bad_ids.stderr
-    portal = invoke("sync picks --source-dataset-ids 10000 --target-config", target)
-    assert_one_error(portal, "cryoet_data_portal")
+    unreachable = {"COPICK_PORTAL_URL": "http://127.0.0.1:1/graphql", "COPICK_PORTAL_RETRY_SECONDS": "1"}
+    portal = invoke("sync picks --source-dataset-ids 10000 --target-config", target, **unreachable)
+    assert (
+        portal.exit_code == 1
+        and "Error: The CryoET Data Portal at http://127.0.0.1:1/graphql" in portal.stderr
+    )
     no_colon = sync("picks", projects, "--target-runs TS_1")
     assert (
         no_colon.exit_code == 2

@@ -120,7 +120,10 @@ def _source_root(config: str | None, source_dataset_ids: str | None) -> Any:
                 f"expected comma-separated integers (e.g. 10000,10001), got {source_dataset_ids!r}.",
                 param_hint="--source-dataset-ids",
             ) from None
-        return from_czcdp_datasets(ids)
+        import tempfile
+
+        # read-only use: the portal project needs an overlay, a throw-away one serves
+        return from_czcdp_datasets(ids, overlay_root=tempfile.mkdtemp(prefix="copick-sync-portal-"))
     return open_root(config)
 
 
