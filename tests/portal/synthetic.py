@@ -163,7 +163,7 @@ def upload(fs: Any, rows: dict[str, list[dict[str, Any]]], tmp: str) -> None:
         path = f["s3Path"].split("://", 1)[1]
         if f["format"] == "ndjson":
             lines = points_of(run_id, shape == "OrientedPoint") if run_id != 103 else []
-            fs.pipe_file(path, "".join(json.dumps(line) + "\n" for line in lines).encode())
+            fs.pipe_file(path, "\n".join(json.dumps(line) for line in lines).encode())
         elif f["format"] == "zarr":
             mask = (tomogram_data(run_id) > 0.5).astype(np.uint8)
             if shape == "InstanceSegmentationMask":

@@ -1,0 +1,65 @@
+"""Describe a portal project as JSON, with whichever copick runs it (the interop test runs both).
+
+``python describe_portal_project.py PORTAL_URL make OVERLAY CONFIG_OUT DATASET_ID...`` makes the project
+with ``from_czcdp_datasets``; ``... PORTAL_URL open CONFIG`` opens a config written by the other copick.
+The last stdout line is the JSON description (objects, runs, spacings, tomogram types and level shapes,
+picks with positions and transforms, segmentations).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+
+def level_shape(tomogram: Any, level: str) -> list[int]:
+    import zarr
+
+    return list(zarr.open(tomogram.zarr(), mode="r")[level].shape)
+
+
+def describe(root: Any) -> dict[str, Any]:
+    objects = sorted(
+        [o.name, o.identifier, o.is_particle, o.emdb_id, o.pdb_id] for o in root.pickable_objects
+    )
+    runs = {}
+    for run in root.runs:
+        spacings = {}
+        for vs in run.voxel_spacings:
+            tomograms = [[t.tomo_type, [level_shape(t, lv) for lv in "012"]] for t in vs.tomograms]
+            spacings[str(vs.voxel_size)] = sorted(tomograms)
+        picks = []
+        for p in run.picks:
+            try:
+                positions, transforms = (a.round(6).tolist() for a in p.numpy())
+            except ValueError:  # copick 1.31 fails on an empty ndjson file
+                positions = transforms = None
+            picks.append([p.pickable_object_name, p.user_id, p.session_id, bool(p.trust_orientation),
+                          positions, transforms])  # fmt: skip
+        segmentations = sorted([s.name, s.user_id, s.session_id, s.voxel_size] for s in run.segmentations)
+        meta = [run.meta.portal_run_id, run.meta.portal_run_name, run.meta.portal_dataset_id]
+        runs[run.name] = {
+            "spacings": spacings,
+            "picks": sorted(picks),
+            "segmentations": segmentations,
+            "meta": meta,
+        }
+    return {"objects": objects, "runs": runs}
+
+
+if __name__ == "__main__":
+    url, action, *rest = sys.argv[1:]
+    import cryoet_data_portal._client
+
+    cryoet_data_portal._client.DEFAULT_URL = url  # copick 1.31 has no setting for it (PORTAL.md §7)
+    import copick
+
+    if action == "make":
+        overlay, config_out, *ids = rest
+        root = copick.from_czcdp_datasets(
+            [int(i) for i in ids], overlay, {"auto_mkdir": True}, output_path=config_out
+        )
+    else:
+        root = copick.from_file(rest[0])
+    print(json.dumps(describe(root)))
