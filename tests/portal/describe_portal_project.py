@@ -1,7 +1,8 @@
 """Describe a portal project as JSON, with whichever copick runs it (the interop test runs both).
 
 ``python describe_portal_project.py PORTAL_URL make OVERLAY CONFIG_OUT DATASET_ID...`` makes the project
-with ``from_czcdp_datasets``; ``... PORTAL_URL open CONFIG`` opens a config written by the other copick.
+with ``from_czcdp_datasets``; ``... PORTAL_URL open CONFIG`` opens a config written by the other copick;
+``... PORTAL_URL touch CONFIG`` only lists the runs and reads one tomogram level (request counts).
 The last stdout line is the JSON description (objects, runs, spacings, tomogram types and level shapes,
 picks with positions and transforms, segmentations).
 """
@@ -60,6 +61,11 @@ if __name__ == "__main__":
         root = copick.from_czcdp_datasets(
             [int(i) for i in ids], overlay, {"auto_mkdir": True}, output_path=config_out
         )
-    else:
+        print(json.dumps(describe(root)))
+    elif action == "open":
+        print(json.dumps(describe(copick.from_file(rest[0]))))
+    else:  # "touch": open, list the runs, read one tomogram level of run 101
         root = copick.from_file(rest[0])
-    print(json.dumps(describe(root)))
+        runs = len(root.runs)
+        tomogram = root.get_run("101").voxel_spacings[0].tomograms[0]
+        print(json.dumps({"runs": runs, "voxels": int(tomogram.numpy(zarr_group="2").size)}))

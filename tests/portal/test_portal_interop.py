@@ -7,34 +7,18 @@ colours are not compared (1.31 orders objects by a salted hash).
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from describe_portal_project import describe
+from reference import run_reference
 
 import copick
 
-REPO = Path(__file__).resolve().parents[2]
-SCRIPT = Path(__file__).with_name("describe_portal_project.py")
-
 
 def _reference(portal: Any, s3: Any, tmp_path: Path, *args: str) -> dict[str, Any]:
-    sys.path.insert(0, str(REPO / "bench"))
-    import refenv
-
-    python = refenv.reference_python(skip_if_unavailable=True)
-    redirect = {"FSSPEC_S3_ENDPOINT_URL": s3.endpoint_url, "XDG_CACHE_HOME": str(tmp_path / "xdg-ref")}
-    env = refenv.clean_env({**redirect, "HOME": str(tmp_path)})
-    env.pop("COPICK_PORTAL_URL", None)
-    proc = subprocess.run(
-        [python, str(SCRIPT), portal.url, *args], env=env, capture_output=True, text=True, timeout=600
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_reference(portal.url, s3, tmp_path, *args)
 
 
 @pytest.fixture(scope="module")
