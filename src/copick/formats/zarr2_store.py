@@ -75,6 +75,8 @@ class CopickStore(BaseStore):
         self.path = path
         self.read_only = read_only
         self.layer = layer
+        if read_only:  # nothing is created: arrays without a recorded separator use zarr's "." (portal data)
+            self._dimension_separator = None
 
     @property
     def fs(self) -> Any:
