@@ -95,3 +95,23 @@ def test_eight_processes_make_one_fetch(portal_env: Any, portal_s3: Any, tmp_pat
     outputs = [p.communicate(timeout=120)[0].strip() for p in procs]
     assert outputs == [b"5"] * 8
     assert portal_env.total() == CLASSES
+
+
+def test_malformed_ndjson_line_is_named() -> None:
+    from copick.portal.catalog import read_ndjson
+
+    data = b'{"type": "point", "location": {"x": 1, "y": 2, "z": 3}}\n{"type": "point", "location": {"x": 1}}'
+    with pytest.raises(ValueError, match=r"s3://b/p.ndjson, line 2: not a portal point"):
+        read_ndjson(data, "s3://b/p.ndjson", 10.0, oriented=False)
+    assert read_ndjson(data.splitlines()[0], "x", 10.0, oriented=False).positions.tolist() == [[10, 20, 30]]
+
+
+def test_portal_root_pickles_for_process_pools(portal_env: Any, tmp_path: Path) -> None:
+    import pickle
+
+    root = copick.from_file(_config(tmp_path))
+    assert len(root.runs) == 5
+    clone = pickle.loads(pickle.dumps(root))
+    portal_env.reset()
+    clone.reconnect()
+    assert [r.name for r in clone.runs] == [r.name for r in root.runs] and portal_env.total() == 0

@@ -85,6 +85,13 @@ class PortalCatalog:
         self._layers: dict[str, Any] = {}
         self._lock = threading.Lock()
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle without the lock (roots go to process pools); the fetched rows travel along."""
+        return {k: v for k, v in self.__dict__.items() if k != "_lock"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state, _lock=threading.Lock())
+
     # --- loading -------------------------------------------------------------------------------
 
     def tables(self) -> dict[str, list[dict[str, Any]]]:

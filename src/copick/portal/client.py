@@ -13,6 +13,8 @@ import json
 import logging
 import os
 import random
+import sys
+import threading
 import time
 from typing import Any
 
@@ -22,6 +24,7 @@ DEFAULT_URL = "https://graphql.cryoetdataportal.czscience.com/graphql"
 PAGE_SIZE = 1000
 RETRY_SECONDS = 60.0  # total time spent retrying one request (COPICK_PORTAL_RETRY_SECONDS)
 _TIMEOUT_S = 60.0
+PROGRESS_AFTER_S = 1.5  # a fetch taking longer is announced on the terminal
 _log = logging.getLogger(__name__)
 
 _TOMOGRAM_FIELDS = (
@@ -128,6 +131,14 @@ def post(
     return answer["data"]
 
 
+def _show_progress(url: str, dataset_ids: list[int]) -> None:
+    """Tell a waiting user (on a terminal) why nothing happens yet."""
+    if sys.stderr.isatty():
+        print(
+            f"copick: fetching metadata of datasets {dataset_ids} from {url} ...", file=sys.stderr, flush=True
+        )
+
+
 def fetch_class(url: str, field: str, dataset_ids: list[int]) -> list[dict[str, Any]]:
     """Every row of one entity class for the datasets, page by page."""
     rows: list[dict[str, Any]] = []
@@ -144,8 +155,14 @@ def fetch_tables(url: str, dataset_ids: list[int]) -> dict[str, list[dict[str, A
     from concurrent.futures import ThreadPoolExecutor
 
     started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=len(QUERIES)) as pool:
-        futures = {field: pool.submit(fetch_class, url, field, dataset_ids) for field in QUERIES}
-        tables = {field: future.result() for field, future in futures.items()}
+    notice = threading.Timer(PROGRESS_AFTER_S, _show_progress, (url, dataset_ids))
+    notice.daemon = True
+    notice.start()
+    try:
+        with ThreadPoolExecutor(max_workers=len(QUERIES)) as pool:
+            futures = {field: pool.submit(fetch_class, url, field, dataset_ids) for field in QUERIES}
+            tables = {field: future.result() for field, future in futures.items()}
+    finally:
+        notice.cancel()
     _log.info("portal %s: datasets %s fetched in %.1f s", url, dataset_ids, time.monotonic() - started)
     return tables
