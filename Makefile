@@ -58,7 +58,7 @@ bench: $(STAMP)
 
 ## bench-zarr2: the same, with our side running under zarr 2.18 (.venv-zarr2)
 bench-zarr2: $(STAMP) $(STAMP2)
-	$(PY) bench/run.py --ours-python $(VENV2)/bin/python $(BENCH_ARGS)
+	$(PY) bench/run.py --ours-python $(CURDIR)/$(VENV2)/bin/python $(BENCH_ARGS)
 
 ## bench-smoke: every workload at tiny sizes, once per implementation (what tests/test_bench_smoke.py runs)
 bench-smoke: $(STAMP)
