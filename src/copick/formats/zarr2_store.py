@@ -75,8 +75,6 @@ class CopickStore(BaseStore):
         self.path = path
         self.read_only = read_only
         self.layer = layer
-        if read_only:  # nothing is created: arrays without a recorded separator use zarr's "." (portal data)
-            self._dimension_separator = None
 
     @property
     def fs(self) -> Any:
@@ -110,7 +108,12 @@ class CopickStore(BaseStore):
     # --- reading ----------------------------------------------------------------------------
 
     def __getitem__(self, key: str) -> bytes:
-        return self._store[key]
+        value = self._store[key]
+        if key.endswith(".zarray") and b"dimension_separator" not in value:
+            # Written elsewhere with zarr's default "." (the portal's arrays): say so, or zarr 2 would
+            # take this store's "/" (meant for arrays created here) and read every chunk as missing.
+            value = json.dumps({**json.loads(value), "dimension_separator": "."}).encode()
+        return value
 
     def getitems(self, keys: Sequence[str], *, contexts: Any) -> dict[str, Any]:
         """Many chunks at once (``FSStore`` fetches them concurrently)."""

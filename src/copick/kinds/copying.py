@@ -31,7 +31,7 @@ def copy_json_document(source: Any, target: Any, identity: dict[str, Any]) -> No
     it: every other key (curves, radii, metadata ...) travels unchanged."""
     import json
 
-    document = json.loads(source._layer.read_bytes(source._relpath))
+    document = json.loads(source._layer.read_bytes(source._blob_path))
     document.update(
         pickable_object_name=identity["object_name"],
         user_id=identity["user_id"],
@@ -45,13 +45,13 @@ def copy_json_document(source: Any, target: Any, identity: dict[str, Any]) -> No
 
 def copy_file(source: Any, target: Any, identity: dict[str, Any]) -> None:
     """Copy an annotation file whose content holds no identity (meshes): the bytes, unchanged."""
-    target._storage.overlay.write_bytes(target._relpath, source._layer.read_bytes(source._relpath))
+    target._storage.overlay.write_bytes(target._relpath, source._layer.read_bytes(source._blob_path))
     target.refresh()
 
 
 def copy_image_tree(source: Any, target: Any, identity: dict[str, Any]) -> None:
     """Copy an OME-Zarr image (every level, attribute and hidden file) onto a new image entity."""
-    copy_tree(source._layer, source._relpath, target._storage.overlay, target._relpath)
+    copy_tree(source._layer, source._blob_path, target._storage.overlay, target._relpath)
 
 
 def copy_tree(src_layer: Any, src_rel: str, dst_layer: Any, dst_rel: str) -> None:
