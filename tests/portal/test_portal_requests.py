@@ -25,8 +25,8 @@ def big_portal(portal_s3: Any) -> Iterator[fakeportal.PortalServer]:
 
 
 def _config(tmp_path: Path, name: str) -> str:
-    membrane = {"name": "membrane", "is_particle": False, "identifier": "GO:0016020"}
-    ribosome = {"name": "cytosolic-ribosome", "is_particle": True, "identifier": "GO:0022626"}
+    membrane = {"name": "membrane", "is_particle": False, "label": 1, "identifier": "GO:0016020"}
+    ribosome = {"name": "cytosolic-ribosome", "is_particle": True, "label": 2, "identifier": "GO:0022626"}
     cfg = {
         "config_type": "cryoet_data_portal", "dataset_ids": [10001, 10002],
         "pickable_objects": [membrane, ribosome],
