@@ -109,20 +109,24 @@ def load_or_fetch(
     from filelock import FileLock, Timeout
 
     path = os.path.join(dirs[0], name)
+    lock = FileLock(path + ".lock", timeout=settings.lock_timeout_seconds)
     try:
         os.makedirs(dirs[0], exist_ok=True)
-        with FileLock(path + ".lock", timeout=settings.lock_timeout_seconds):
-            tables = _read_fresh(path, settings.ttl_seconds)  # another process may have fetched
-            if tables is None:
-                tables = fetch()
-                try:
-                    _write(path, dataset_ids, url, tables)
-                except OSError as err:
-                    _log.warning("portal cache %s not written: %s", path, err)
-            return tables
-    except (OSError, Timeout) as err:
+        lock.acquire()
+    except (OSError, Timeout) as err:  # only the cache's own failures: a failed fetch is not retried here
         _log.warning("portal cache %s unusable (%s); fetching without it", path, err)
         return fetch()
+    try:
+        tables = _read_fresh(path, settings.ttl_seconds)  # another process may have fetched
+        if tables is None:
+            tables = fetch()
+            try:
+                _write(path, dataset_ids, url, tables)
+            except OSError as err:
+                _log.warning("portal cache %s not written: %s", path, err)
+        return tables
+    finally:
+        lock.release()
 
 
 def entries(directories: list[str]) -> list[dict[str, Any]]:

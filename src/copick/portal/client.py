@@ -123,7 +123,7 @@ def post(
                     f"({attempt} attempts over {elapsed:.1f} s). Check the network, or set "
                     "COPICK_PORTAL_URL to a reachable portal."
                 ) from err
-            _log.info("portal %s: %s; retrying in %.1f s", url, err, delay)
+            _log.debug("portal %s: %s; retrying in %.1f s", url, err, delay)
             time.sleep(delay)
     if answer.get("errors"):
         messages = "; ".join(e.get("message", str(e)) for e in answer["errors"])
