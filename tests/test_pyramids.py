@@ -11,7 +11,7 @@ import pytest
 import zarr
 
 import reference_fixture
-from copick.formats import ome
+from copick.formats import ome, pyramids
 from copick.util import ome as util_ome
 
 skimage_transform = pytest.importorskip("skimage.transform")
@@ -92,7 +92,7 @@ def test_other_target_dtypes_match_the_skimage_chain(dtype):
 
 
 def test_large_volume_is_processed_in_slabs_and_still_exact(monkeypatch):
-    monkeypatch.setattr(ome, "_SLAB_BYTES", 4096)  # force many small slabs
+    monkeypatch.setattr(pyramids, "SLAB_BYTES", 4096)  # force many small slabs
     data = np.random.default_rng(7).standard_normal((27, 20, 33)).astype(np.float32)
     for a, b in zip(ome.volume_pyramid(data, 3), skimage_chain(data, 3)):
         np.testing.assert_array_equal(a, b)
@@ -247,7 +247,7 @@ def test_requested_segmentation_dtype_must_hold_the_values():
 
 
 def test_segmentation_value_scan_works_slab_by_slab(monkeypatch):
-    monkeypatch.setattr(ome, "_SLAB_BYTES", 64)
+    monkeypatch.setattr(pyramids, "SLAB_BYTES", 64)
     data = np.zeros((10, 4, 4), dtype=np.float64)
     data[9, 3, 3] = 70000
     assert ome.choose_segmentation_dtype(data, np.uint8) == np.uint32
