@@ -15,8 +15,6 @@ import numpy as np
 from copick.formats import dynamo as _dynamo
 from copick.formats import em as _em
 from copick.formats import picks_csv as _csv
-from copick.formats import relion as _relion
-from copick.formats import relion_write
 from copick.formats import rotations as _rot
 from copick.formats.common import get_picks_format_from_extension, get_volume_format_from_extension
 from copick.formats.index_maps import read_dynamo_tomolist, read_index_map, read_index_map_inverse
@@ -36,6 +34,16 @@ from copick.formats.relion_tables import (
     write_relion_import_bundle,
 )
 from copick.formats.rotations import euler_to_matrix
+from copick.util.formats_relion import (
+    detect_relion_version,
+    get_tomogram_centers_from_copick,
+    group_star_particles_by_tomogram,
+    read_relion5_tomogram_centers,
+    read_relion_tomograms,
+    read_star_particles_grouped,
+    relion_coordinates_to_angstrom,
+    write_star_particles,
+)
 
 __all__ = [
     "RelionPixelSizeError",
@@ -378,79 +386,3 @@ def write_dynamo_table_grouped(
 ) -> None:
     """Write several runs' picks as one Dynamo table, tomogram indices from ``run_to_index``."""
     _dynamo.write_dynamo_table_grouped(path, _by_index(grouped_data, run_to_index), voxel_spacing)
-
-
-# --------------------------------------------------------------------------------------------------------
-# RELION STAR
-# --------------------------------------------------------------------------------------------------------
-
-
-def detect_relion_version(df: Any) -> str:
-    """``"relion5"`` when the particles have centred Angstrom coordinates, else ``"relion4"``."""
-    return _relion.detect_relion_version(df)
-
-
-def get_tomogram_centers_from_copick(
-    root: Any, run_names: list[str], voxel_spacing: float | None, tomo_type: str | None = None
-) -> dict[str, tuple[float, float, float]]:
-    """Tomogram centres (Angstrom) of ``run_names`` from their tomograms' shapes in the project."""
-    return _relion.get_tomogram_centers_from_copick(root, run_names, voxel_spacing, tomo_type)
-
-
-def read_relion_tomograms(tomograms_star_path: str) -> dict[str, RelionTomogram]:
-    """The entries of a RELION ``tomograms.star`` by tomogram name."""
-    return _relion.read_relion_tomograms(tomograms_star_path)
-
-
-def read_relion5_tomogram_centers(tomograms_star_path: str) -> dict[str, tuple[float, float, float]]:
-    """Tomogram centres (Angstrom, x/y/z) of a RELION 5 ``tomograms.star``."""
-    return {
-        k: tuple(float(v) for v in c)
-        for k, c in _relion.read_relion5_tomogram_centers(tomograms_star_path).items()
-    }
-
-
-def read_star_particles_grouped(path: str) -> dict[str, Any]:
-    """The particles of a STAR file by ``rlnTomoName``."""
-    return _relion.read_star_particles_grouped(path)[0]
-
-
-def group_star_particles_by_tomogram(df: Any) -> dict[str, Any]:
-    """The particles of a DataFrame by ``rlnTomoName``."""
-    return {str(name): group for name, group in df.groupby(df["rlnTomoName"].astype(str), sort=False)}
-
-
-def relion_coordinates_to_angstrom(
-    df: Any,
-    *,
-    voxel_spacing: float | None = None,
-    tomogram_centers: Mapping[str, tuple[float, float, float]] | None = None,
-    tomogram_center: tuple[float, float, float] | None = None,
-    tomo_name: str | None = None,
-    tilt_series_pixel_size: float | None = None,
-    optics: Any = None,
-    tomograms: Mapping[str, RelionTomogram] | None = None,
-    relion_version: str | None = None,
-) -> np.ndarray:
-    """Particle positions (N, 3) in Angstrom (corner origin) by the rules of CLI.md §6.3."""
-    centers: Any = tomogram_center
-    if centers is None and tomogram_centers is not None:
-        centers = tomogram_centers.get(tomo_name) if tomo_name is not None else dict(tomogram_centers)
-    positions, _ = _relion.relion_coordinates_to_angstrom(
-        df,
-        centers=centers,
-        optics=optics,
-        tilt_series_pixel_size=tilt_series_pixel_size,
-        voxel_size=voxel_spacing,
-        tomograms=dict(tomograms) if tomograms else None,
-        relion_version=relion_version,
-    )
-    return positions
-
-
-def write_star_particles(path: str, df: Any, optics_group: Any = None) -> None:
-    """Write a particles table (and an optics table: a DataFrame or one group as a dict) as STAR."""
-    import pandas as pd
-
-    optics = pd.DataFrame([optics_group]) if isinstance(optics_group, dict) else optics_group
-    relion_write.write_star_particles(path, df, optics)
