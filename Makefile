@@ -9,7 +9,7 @@ VENV2 := .venv-zarr2
 STAMP2 := $(VENV2)/.installed
 PYTEST_ARGS ?= -n 2 -q
 
-.PHONY: setup demo test test-zarr3 test-zarr2 lint
+.PHONY: setup demo test test-zarr3 test-zarr2 lint system-packages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +29,12 @@ setup: $(STAMP) $(STAMP2)
 demo: $(STAMP)
 	$(PY) examples/demo.py demo-project
 
+## system-packages: Debian programs the tests start (servers, a browser), from .ci/apt-packages.txt
+system-packages:
+	bash .ci/system-packages.sh
+
 ## test: ruff, then the whole suite under zarr 3 and again under zarr 2 (what CI runs)
-test: $(STAMP) $(STAMP2)
+test: $(STAMP) $(STAMP2) system-packages
 	$(VENV)/bin/ruff check src tests
 	$(VENV)/bin/ruff format --check src tests
 	$(MAKE) test-zarr3 test-zarr2
