@@ -29,6 +29,7 @@ COMMAND_CATEGORIES: dict[str, list[str]] = {
     "Data Processing": ["convert", "inference", "logical", "process", "training", "evaluation"],
     "Utilities": ["browse", "cache", "config", "deposit", "info", "stats", "setup", "download"],
 }
+COMMAND_CATEGORIES["Utilities"] += ["check", "report", "show"]  # issue 19: look at and check a project
 OTHER_CATEGORY = "Other"
 
 _PLUGIN_GROUP_HELP = {
@@ -97,17 +98,22 @@ def add_core_commands(group: click.Group) -> click.Group:
     from copick.cli.add import add
     from copick.cli.browse import browse
     from copick.cli.cache import cache
+    from copick.cli.check import check
     from copick.cli.config import config
     from copick.cli.dataportal import dataportal
     from copick.cli.export import export
     from copick.cli.info import info
     from copick.cli.manage import cp, mv, rm
     from copick.cli.new import new
+    from copick.cli.report import report
+    from copick.cli.show import show
     from copick.cli.stats import stats
     from copick.cli.sync import sync
 
     config.add_command(dataportal)
     for command in (add, browse, cache, config, cp, export, info, mv, new, rm, stats, sync):
+        group.add_command(command)
+    for command in (check, report, show):
         group.add_command(command)
     return group
 
