@@ -63,3 +63,15 @@ def test_an_objects_identifiers_are_all_found_once() -> None:
     )
     assert [i.namespace for i in identifier_links(meta)] == ["GO", "EMDB", "PDB"]
     assert identifier_links(PickableObject(name="x", is_particle=False)) == []
+
+
+def test_copick_browse_shows_identifiers_with_their_links() -> None:
+    from copick.cli.browser import details_of
+
+    class _Object:
+        name, is_particle, label, color = "proteasome", True, 1, (255, 0, 0, 255)
+        meta = PickableObject(name="proteasome", is_particle=True, identifier="GO:0000502", pdb_id="weird id")
+
+    rows = dict(details_of("object", _Object()))
+    assert rows["identifier"] == f"GO:0000502 ({GO_URL})"
+    assert rows["pdb_id"] == "weird id"  # not recognised: shown as it is

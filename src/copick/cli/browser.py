@@ -61,7 +61,10 @@ def details_of(kind: str, obj: Any) -> list[tuple[str, str]]:
         for field in ("emdb_id", "pdb_id", "identifier", "map_threshold", "radius"):
             value = getattr(meta, field)
             if value is not None:
-                rows.append((field, str(value)))
+                from copick.util.ontology import parse_identifier  # identifiers shown with their link
+
+                link = parse_identifier(value, hint=field) if field.endswith(("_id", "identifier")) else None
+                rows.append((field, f"{value} ({link.url})" if link else str(value)))
         return rows
     if kind == "run":
         return [
