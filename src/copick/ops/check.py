@@ -104,11 +104,12 @@ class CheckReport:
         if self.clean:
             lines.append("clean: no problems found.")
         else:
-            counts = ", ".join(
-                f"{len(self.of(s))} {s}{'s' if len(self.of(s)) != 1 else ''}" for s in SEVERITIES
-            )
+            words = {"error": "error", "warning": "warning", "info": "note"}
+            parts = [f"{len(self.of(s))} {words[s]}{'s' if len(self.of(s)) != 1 else ''}" for s in SEVERITIES]
             fixed = sum(1 for f in self.findings if f.fixed)
-            lines.append(f"{counts}" + (f"; {fixed} fixed" if fixed else ""))
+            fixable = sum(1 for f in self.findings if f.repair is not None and not f.fixed)
+            tail = f"; {fixed} fixed" if fixed else (f"; {fixable} fixable with --fix" if fixable else "")
+            lines.append(", ".join(parts) + tail)
         return "\n".join(lines)
 
 

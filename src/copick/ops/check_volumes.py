@@ -75,6 +75,48 @@ def own_rules(attrs: Any) -> str | None:
     return None
 
 
+def decode_sample(raw: bytes, meta: dict, size: int) -> np.ndarray:
+    """Bytes of a chunk (``uint8``), checked: a Blosc frame (copick's codec) must be whole, hold
+    ``size`` bytes and have sane block offsets; its first, middle and last blocks are decoded (a
+    padded 256³ chunk of a small image is not decoded whole). Other codecs decode the whole chunk."""
+    from copick.formats import blosc_frames
+
+    compressor = meta.get("compressor") or {}
+    if compressor.get("id") == "blosc" and not meta.get("filters"):
+        info = blosc_frames.frame_info(raw)
+        if info is None:
+            raise ValueError("not a whole Blosc frame (truncated or damaged)")
+        nbytes, blocksize, flags = info
+        if nbytes != size:
+            raise ValueError(f"holds {nbytes} bytes, {size} expected")
+        if flags & blosc_frames.MEMCPYED:
+            return np.frombuffer(raw, np.uint8, offset=16)
+        nblocks = -(-nbytes // blocksize)
+        starts, ends = blosc_frames.block_spans(raw, nbytes, blocksize)
+        if starts.min() < 16 + 4 * nblocks or (ends < starts).any():
+            raise ValueError("damaged Blosc block offsets")
+        parts = []
+        for block in sorted({0, nblocks // 2, nblocks - 1}):
+            stop = min(nbytes, (block + 1) * blocksize)
+            data, _ = blosc_frames.decode_range(raw, block * blocksize, stop)
+            part = np.frombuffer(data, np.uint8)
+            if part.size < stop - block * blocksize:
+                raise ValueError(f"block {block} decodes to {part.size} bytes")
+            parts.append(part)
+        return np.concatenate(parts)
+    import numcodecs
+
+    data: Any = raw
+    if compressor:
+        data = numcodecs.get_codec(compressor).decode(data)
+    for spec in reversed(meta.get("filters") or []):
+        data = numcodecs.get_codec(spec).decode(data)
+    values = np.frombuffer(data, np.uint8)
+    if values.nbytes != size:
+        raise ValueError(f"{values.nbytes} bytes decoded, {size} expected")
+    return values
+
+
 def _json(layer: Any, rel: str) -> Any:
     return json.loads(layer.read_bytes(rel))
 
@@ -242,9 +284,7 @@ class _ImageCheck:
             )
 
     def sample(self, metas: list, files: list[str]) -> list[tuple[str, np.ndarray]]:
-        """Decode a few chunks per level; the decoded level-0 chunks ``(key, array)``."""
-        import numcodecs
-
+        """Decode a sample of chunks per level; the decoded level-0 samples ``(key, values)``."""
         decoded, bad = [], []
         for index, (path, meta, _scale) in enumerate(metas):
             keys = sorted(
@@ -252,22 +292,15 @@ class _ImageCheck:
             )
             picks = [keys[0], keys[len(keys) // 2], keys[-1]] if index == 0 and keys else keys[-1:]
             dtype = np.dtype(meta["dtype"])
-            size = math.prod(meta["chunks"]) * dtype.itemsize
             for key in dict.fromkeys(picks[:SAMPLES_LEVEL0]):
                 self.chunks += 1
                 try:
                     raw = self.layer.read_bytes(layout.join(self.rel, key))
-                    if meta.get("compressor"):
-                        raw = numcodecs.get_codec(meta["compressor"]).decode(raw)
-                    for spec in reversed(meta.get("filters") or []):
-                        raw = numcodecs.get_codec(spec).decode(raw)
-                    arr = np.frombuffer(
-                        bytes(raw) if not isinstance(raw, bytes | np.ndarray) else raw, dtype=np.uint8
-                    )
-                    if arr.nbytes != size:
-                        raise ValueError(f"{arr.nbytes} bytes decoded, {size} expected")
+                    values = decode_sample(raw, meta, math.prod(meta["chunks"]) * dtype.itemsize)
                     if index == 0:
-                        decoded.append((key, arr.view(dtype)))
+                        decoded.append(
+                            (key, values[: values.size - values.size % dtype.itemsize].view(dtype))
+                        )
                 except Exception as err:
                     bad.append(f"{key} ({err})")
         if bad:
