@@ -239,4 +239,4 @@ def save_png(image: np.ndarray, path: str) -> None:
     """Write an RGB array as a PNG file."""
     from PIL import Image
 
-    Image.fromarray(image).save(path, format="PNG", optimize=False)
+    Image.fromarray(image).save(path, format="PNG", compress_level=1)  # fast; noise barely compresses
