@@ -101,6 +101,8 @@ class CheckReport:
             lines.append(f"        {f.message}")
             lines.append(f"        -> {f.fixed}" if f.fixed else f"        -> {f.action}")
         lines += [f"note: {n}" for n in self.notes]
+        if self.quarantine:
+            lines.append(f"quarantine: unreadable files were moved to {self.quarantine}")
         if self.clean:
             lines.append("clean: no problems found.")
         else:
