@@ -267,3 +267,21 @@ def test_the_command_exits_1_on_errors_and_names_them(damaged: tuple[Path, Any])
         .stdout
     )
     assert ("run-missing", "error") in {(f["code"], f["severity"]) for f in data["findings"]}
+
+
+def test_check_and_fix_on_an_object_store() -> None:
+    """The same checks through fsspec (memory://): one recursive listing per run, moves by copy."""
+    name = f"memory:///check-{os.getpid()}-{time.time_ns()}"
+    cfg = {"config_type": "filesystem", "pickable_objects": OBJECTS[:2], "overlay_root": name}
+    root = copick.from_string(json.dumps(cfg))
+    run = root.new_run("TS_1")
+    run.new_voxel_spacing(10.0).new_tomogram("wbp").from_numpy(np.zeros((16, 16, 16), np.float32), levels=2)
+    run.get_voxel_spacing(10.0).new_tomogram("empty")  # a never-written image: a .copick-new marker
+    run.new_picks("ribosome", "1", "alice").from_numpy(np.ones((3, 3)))
+    root._storage.overlay.write_bytes("ExperimentRuns/TS_1/Picks/alice_1_proteasome.json", b"{")
+    report = check_project(root, fix=True)
+    assert sorted((f.code, f.fixed.split(" ")[0]) for f in report.findings) == [
+        ("image-empty", "removed"),
+        ("picks-unreadable", "moved"),
+    ]
+    assert report.quarantine.startswith("memory://") and check_project(root).clean
