@@ -73,5 +73,9 @@ class StorageUnreachableError(CopickError, ConnectionError):
     """The server of a project layer cannot be reached (after a bounded retry); names the URL."""
 
 
+class StorageAuthError(CopickError, PermissionError):
+    """The server of a project layer refused the credentials; names the URL, never the secret."""
+
+
 class ConcurrentWriteError(CopickError, ValueError):
     """Another live process is writing the same image; a ``ValueError`` as zarr's raw error was."""

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple, TypeVar
 
-from copick.errors import ConfigError, ReadOnlyError, UnsafePathError
+from copick.errors import ReadOnlyError, UnsafePathError
 from copick.storage_local import TEMP_STEM, create_new, exchange
 from copick.storage_local import write_atomic as _write_local_atomic  # old import path
 from copick.storage_remote import Snapshot, find_all, find_or_empty, fresh_cat, is_within, put_new, with_retry
@@ -54,14 +54,16 @@ class Layer:
 
     @classmethod
     def from_url(cls, url: str, fs_args: dict | None = None) -> Layer:
-        """Open ``url`` (plain path, ``local://``, ``s3://``, ``memory://`` ...) with fsspec."""
-        import fsspec.core
+        """Open ``url`` (plain path, ``local://``, ``s3://``, ``memory://``, ``ssh://``, ``smb://``,
+        ``https://``, ``zip://...`` ...) with fsspec; see ``copick.remote.opening`` for the protocols
+        that reconnect (SFTP, SMB) and those that are read-only (HTTP, zip)."""
+        from copick.remote.opening import open_filesystem, protocol_of, redact
 
-        try:
-            fs, path = fsspec.core.url_to_fs(url, **(fs_args or {}))
-        except (ValueError, ImportError) as err:
-            raise ConfigError(f"Cannot open project root {url!r}: {err}") from err
-        return cls(fs, path, url)
+        fs, path, read_only = open_filesystem(url, fs_args)
+        layer = cls(fs, path, redact(url), read_only=read_only)
+        if read_only:
+            layer.read_only_reason = f"read-only: copick cannot write {protocol_of(url)}:// layers"
+        return layer
 
     def __repr__(self) -> str:
         return f"Layer({self.url or self.root!r})"
@@ -92,7 +94,8 @@ class Layer:
     def _writable_path(self, rel: str, what: str) -> str:
         """``path(rel)`` for a write or delete: never the root itself, never in a read-only layer."""
         if self.read_only:
-            raise ReadOnlyError(f"Cannot {what} {rel!r}: {self} is the project's read-only static layer.")
+            why = getattr(self, "read_only_reason", "the project's read-only static layer")
+            raise ReadOnlyError(f"Cannot {what} {rel!r}: {self} is {why}.")
         if not rel.strip("/"):
             raise UnsafePathError(f"Refusing to {what} the project root {self.root!r} itself.")
         return self.path(rel)

@@ -37,6 +37,9 @@ def is_unreachable(err: BaseException) -> bool:
 
 def endpoint_of(fs: Any) -> str:
     """The server a filesystem talks to, without any user name or password in it ('' if unknown)."""
+    named = getattr(fs, "endpoint", None)  # copick.util.reconnecting_fs: the server, without secrets
+    if isinstance(named, str):
+        return named
     options = getattr(fs, "storage_options", {}) or {}
     endpoint = options.get("endpoint_url") or (options.get("client_kwargs") or {}).get("endpoint_url") or ""
     parts = urllib.parse.urlsplit(str(endpoint))
