@@ -120,7 +120,7 @@ class SFTPServer:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="sftp-server", daemon=True)
         self._thread.start()
-        self.logins: Counter = Counter()  # successful logins by method
+        self.logins: Counter = Counter()  # successful logins (connections) by method
 
     # --- asyncssh plumbing ---------------------------------------------------------------------
 
@@ -144,8 +144,7 @@ class SFTPServer:
 
             def validate_password(self, username: str, password: str) -> bool:
                 ok = username == USER and password == PASSWORD
-                if ok:
-                    outer.logins["password"] += 1
+                self._method = "password" if ok else None
                 return ok
 
             def public_key_auth_supported(self) -> bool:
@@ -154,9 +153,11 @@ class SFTPServer:
             def validate_public_key(self, username: str, key: Any) -> bool:
                 known = outer._authorized.validate(key, "127.0.0.1", "127.0.0.1") is not None
                 ok = username == USER and known
-                if ok:
-                    outer.logins["key"] += 1
+                self._method = "key" if ok else None
                 return ok
+
+            def auth_completed(self) -> None:
+                outer.logins[getattr(self, "_method", None) or "other"] += 1
 
         return Server
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
+import logging
 import posixpath
 import stat
 from collections.abc import Callable
@@ -35,6 +36,9 @@ from fsspec.implementations.smb import _as_unc_path, _share_has_path
 from copick.remote.walk import find_by_levels_threaded
 
 T = TypeVar("T")
+
+# Reconnects are announced on the logger of copick.util.reconnecting_fs, like those of SFTP layers.
+logger = logging.getLogger("copick.util.reconnecting_fs")
 
 _FILE_ATTRIBUTE_DIRECTORY = 0x10
 _ERRNO_TYPES = {
@@ -90,6 +94,22 @@ class SMBFileSystem(_FsspecSMB):
             connection_cache=self._connections,
         )
 
+    def _check_connection(self) -> None:
+        """A connection the server dropped is replaced before the next request, with a log line
+        (smbclient would log in again silently, with the credentials every call passes)."""
+        for key, connection in list(self._connections.items()):
+            if getattr(connection.transport, "connected", True):
+                continue
+            logger.warning(
+                "Lost the connection to smb://%s:%s (the server closed it); reconnecting.",
+                self.host,
+                self._port,
+            )
+            self._connections.pop(key, None)
+            with contextlib.suppress(Exception):
+                connection.disconnect(close=False)
+            self._connect()
+
     def close(self) -> None:
         """Close this filesystem's connection (never another filesystem's)."""
         connections, self._connections = self._connections, {}
@@ -98,6 +118,7 @@ class SMBFileSystem(_FsspecSMB):
                 connection.disconnect(close=True)
 
     def _kw(self, **extra: Any) -> dict[str, Any]:
+        self._check_connection()
         return {
             "port": self._port,
             "username": self.username,
