@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 _HEADER = 16
-_MEMCPYED = 0x02
+MEMCPYED = 0x02  # header flag: the frame holds the data uncompressed
 _VERSION = 2
 
 
@@ -32,7 +32,7 @@ def frame_info(buf: Any) -> tuple[int, int, int] | None:
     return nbytes, blocksize, buf[2]
 
 
-def _block_spans(buf: Any, nbytes: int, blocksize: int) -> tuple[np.ndarray, np.ndarray]:
+def block_spans(buf: Any, nbytes: int, blocksize: int) -> tuple[np.ndarray, np.ndarray]:
     """Start and end offsets of every compressed block (blocks may be stored out of order)."""
     nblocks = -(-nbytes // blocksize)
     starts = np.frombuffer(buf, "<i4", nblocks, _HEADER).astype(np.int64)
@@ -57,13 +57,13 @@ def decode_range(
     if info is None:
         return None
     nbytes, blocksize, flags = info
-    if flags & _MEMCPYED:
+    if flags & MEMCPYED:
         return memoryview(buf)[_HEADER + start : _HEADER + stop], start
     first, last = start // blocksize, -(-stop // blocksize)
     nblocks = -(-nbytes // blocksize)
     if first == 0 and last >= nblocks:
         return blosc.decompress(buf, None if scratch is None else scratch(nbytes)), 0
-    starts, ends = _block_spans(buf, nbytes, blocksize)
+    starts, ends = block_spans(buf, nbytes, blocksize)
     pieces = [bytes(memoryview(buf)[starts[b] : ends[b]]) for b in range(first, last)]
     new_nbytes = min(nbytes, last * blocksize) - first * blocksize
     offsets = np.cumsum([0] + [len(p) for p in pieces[:-1]], dtype=np.int64) + _HEADER + 4 * len(pieces)
@@ -78,7 +78,7 @@ def _zero_block(codec_config: tuple, dtype: str, blocksize: int) -> bytes:
     """One compressed block of zeros for ``codec_config``, as Blosc writes it inside a frame."""
     buf = _blosc(dict(codec_config)).encode(np.zeros(blocksize // np.dtype(dtype).itemsize, dtype=dtype))
     info = frame_info(buf)
-    if info is None or info[2] & _MEMCPYED or info[1] != blocksize:
+    if info is None or info[2] & MEMCPYED or info[1] != blocksize:
         raise ValueError("unexpected zero-block frame")
     return bytes(buf[_HEADER + 4 :])
 
@@ -115,10 +115,10 @@ def encode_padded(codec_config: dict[str, Any], prefix: np.ndarray, nbytes: int)
     head[: prefix.size] = prefix.reshape(-1)
     frame = _blosc(codec_config).encode(head)  # auto block size: the same on whole blocks
     info = frame_info(frame)
-    if info is None or info[2] & _MEMCPYED or info[1] != blocksize:
+    if info is None or info[2] & MEMCPYED or info[1] != blocksize:
         return None
     zero = _zero_block(key, prefix.dtype.str, blocksize)
-    starts, ends = _block_spans(frame, info[0], blocksize)
+    starts, ends = block_spans(frame, info[0], blocksize)
     pieces = [bytes(memoryview(frame)[s:e]) for s, e in zip(starts, ends)]
     total_blocks = nbytes // blocksize
     pieces += [zero] * (total_blocks - head_blocks)
