@@ -13,6 +13,9 @@ from copick.errors import ConfigError, StorageAuthError, StorageUnreachableError
 # ``copick.util.reconnecting_fs.ReconnectingFileSystem``.
 CONNECTED_PROTOCOLS = frozenset({"ssh", "sftp", "smb"})
 
+# Protocols of the machine itself: never cached.
+LOCAL_PROTOCOLS = frozenset({"file", "local", "memory"})
+
 # Protocols copick can only read: a layer on them refuses every write (``ReadOnlyError``).
 READ_ONLY_PROTOCOLS = frozenset({"http", "https", "zip", "tar"})
 
@@ -71,8 +74,12 @@ def make_filesystem(url: str, fs_args: dict[str, Any] | None = None) -> tuple[An
 def open_filesystem(url: str, fs_args: dict[str, Any] | None = None) -> tuple[Any, str, bool]:
     """``(filesystem, root path, read_only)`` of a layer at ``url``. SFTP and SMB layers come
     wrapped in a ``ReconnectingFileSystem``; HTTP(S) and zip layers are read-only."""
+    from copick.remote import cache
+
     fs_args = dict(fs_args or {})
     protocol = protocol_of(url)
+    cache_settings = cache.settings_from(fs_args)
+    fs_args.pop(cache.FS_ARGS_KEY, None)
     try:
         if protocol in CONNECTED_PROTOCOLS:
             from copick.util.reconnecting_fs import ReconnectingFileSystem
@@ -86,7 +93,19 @@ def open_filesystem(url: str, fs_args: dict[str, Any] | None = None) -> tuple[An
         raise
     except Exception as err:
         raise _open_error(url, fs_args, err) from err
+    if cache_settings is not None and protocol not in LOCAL_PROTOCOLS:
+        # One per layer (not fsspec's shared instance): its folder listings are this layer's.
+        fs = cache.CachedFileSystem(fs, cache_settings, cache_place(url, fs_args), skip_instance_cache=True)
     return fs, path, protocol in READ_ONLY_PROTOCOLS
+
+
+def cache_place(url: str, fs_args: dict[str, Any]) -> str:
+    """What the on-disk cache keys a layer's files by (with their absolute paths): the server, or
+    the whole URL of an archive; never a secret."""
+    if protocol_of(url) in READ_ONLY_PROTOCOLS - {"http", "https"}:
+        return redact(url)
+    endpoint = fs_args.get("endpoint_url") or (fs_args.get("client_kwargs") or {}).get("endpoint_url") or ""
+    return f"{server_of(url, fs_args)}|{endpoint}"
 
 
 def _open_error(url: str, fs_args: dict[str, Any], err: Exception) -> Exception:

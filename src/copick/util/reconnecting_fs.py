@@ -209,6 +209,14 @@ class ReconnectingFileSystem(AbstractFileSystem):
 
     # --- fsspec plumbing -------------------------------------------------------------------------
 
+    # Identity, not fsspec's token equality: two instances opened with the same arguments hold
+    # different connections / listings, and caches keyed by filesystem must tell them apart.
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __hash__(self) -> int:
+        return id(self)
+
     def __reduce__(self) -> Any:
         return type(self), (self._url, self._fs_args)
 
