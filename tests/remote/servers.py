@@ -176,7 +176,8 @@ class SFTPServer:
             @functools.wraps(original)
             def method(self: Any, *args: Any, **kwargs: Any) -> Any:
                 path = args[0] if args and isinstance(args[0], bytes) else b""
-                log.add(name, path.decode(errors="replace"))
+                if not path.endswith((b"/.", b"/..")) and path not in (b".", b".."):
+                    log.add(name, path.decode(errors="replace"))  # (not asyncssh's own lstat of . and ..)
                 return original(self, *args, **kwargs)
 
             return method
@@ -343,6 +344,7 @@ class SMBServer:
             [self.smbd, "-s", str(self.conf), "--foreground", "--no-process-group", "--debug-stdout"],
             stdout=open(self.state / "log" / "stdout.log", "ab"),  # noqa: SIM115 - the child owns it
             stderr=subprocess.STDOUT,
+            stdin=subprocess.PIPE,  # smbd in the foreground stops at the end of its input: keep it open
             preexec_fn=die_with_parent,
             # smbd signals its whole process group when it stops: give it a group of its own, or it
             # would stop the test run too.
@@ -368,6 +370,8 @@ class SMBServer:
             self._proc.wait()
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self._proc.pid, signal.SIGKILL)  # connection children that outlived the parent
+        if self._proc.stdin is not None:
+            self._proc.stdin.close()
         self._proc = None
 
     def restart(self) -> None:

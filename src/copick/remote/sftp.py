@@ -61,13 +61,36 @@ class SFTPFileSystem(SSHFileSystem):
                 return b""
             return await f.read(-1 if end is None else end - start, start)
 
+    async def _create_new(self, path: str, data: bytes) -> None:
+        for attempt in range(2):
+            try:
+                async with self._pool.get() as channel, channel.open(path, "xb") as f:
+                    await f.write(data)
+                return
+            except Exception as err:
+                name = type(err).__name__
+                if name == "SFTPFileAlreadyExists" or (name == "SFTPFailure" and "exist" in str(err).lower()):
+                    raise FileExistsError(path) from err
+                if name != "SFTPNoSuchFile" or attempt:
+                    raise
+                await self._makedirs(self._parent(path), exist_ok=True)
+
     async def _sftp_write(self, path: str, data: bytes, chunksize: int) -> None:
         async with self._pool.get() as channel, channel.open(path, "wb") as f:
             for i in range(0, len(data), chunksize):
                 await f.write(data[i : i + chunksize])
 
+    # ``pipe_file(..., mode="create")`` creates the file only if absent, in one server operation
+    # (open with O_EXCL): copick's locks and new entities rely on it (``Layer.create_bytes``).
+    exclusive_create = True
+
     @wrap_exceptions
-    async def _pipe_file(self, path: str, data: bytes, chunksize: int = 50 * 2**20, **kwargs: Any) -> None:
+    async def _pipe_file(
+        self, path: str, data: bytes, chunksize: int = 50 * 2**20, mode: str = "overwrite", **kwargs: Any
+    ) -> None:
+        if mode == "create":
+            await self._create_new(path, data)
+            return
         try:
             await self._sftp_write(path, data, chunksize)
         except Exception as err:

@@ -225,22 +225,21 @@ class SMBFileSystem(_FsspecSMB):
 
     # --- writing -------------------------------------------------------------------------------
 
+    # ``pipe_file(..., mode="create")`` creates the file only if absent, in one server operation
+    # (SMB's FILE_CREATE disposition): copick's locks and new entities rely on it.
+    exclusive_create = True
+
     @_builtin_errors
     def pipe_file(self, path: str, value: bytes, mode: str = "overwrite", **kwargs: Any) -> None:
         path = self._strip_protocol(path)
-        if mode == "create" and self.exists(path):
-            raise FileExistsError(path)
-        unc = self._unc(path)
+        unc, how = self._unc(path), "xb" if mode == "create" else "wb"
         try:
-            f = smbclient.open_file(unc, "wb", share_access="rwd", **self._kw())
-        except FileNotFoundError:
-            self.makedirs(self._parent(path), exist_ok=True)
-            f = smbclient.open_file(unc, "wb", share_access="rwd", **self._kw())
+            f = smbclient.open_file(unc, how, share_access="rwd", **self._kw())
         except OSError as err:
             if err.errno != errno.ENOENT:
                 raise
             self.makedirs(self._parent(path), exist_ok=True)
-            f = smbclient.open_file(unc, "wb", share_access="rwd", **self._kw())
+            f = smbclient.open_file(unc, how, share_access="rwd", **self._kw())
         with f:
             f.write(value)
 
