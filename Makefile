@@ -50,7 +50,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/ruff format --check src tests bench
 
-.PHONY: refenv bench bench-zarr2 bench-smoke
+.PHONY: refenv bench bench-zarr2 bench-smoke bench-portal
 
 ## refenv: build (once, cached in .cache/refenv) the copick 1.31.0 reference environment; print its python
 refenv: $(STAMP)
@@ -67,3 +67,7 @@ bench-zarr2: $(STAMP) $(STAMP2)
 ## bench-smoke: every workload at tiny sizes, once per implementation (what tests/test_bench_smoke.py runs)
 bench-smoke: $(STAMP)
 	$(PY) bench/run.py --smoke $(BENCH_ARGS)
+
+## bench-portal: a 120-run portal project on loopback servers, cold and warm cache (BENCH_ARGS="--portal-delay 0.1")
+bench-portal: $(STAMP)
+	$(PY) bench/bench_portal.py $(BENCH_ARGS)

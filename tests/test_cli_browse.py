@@ -35,7 +35,7 @@ def config(tmp_path: Path) -> str:
     cfg = tmp_path / "config.json"
     objects = [
         {"name": "ribosome", "is_particle": True, "label": 1},
-        {"name": "membrane", "is_particle": False},
+        {"name": "membrane", "is_particle": False, "label": 2},
     ]
     root = copick.new_config(str(cfg), str(tmp_path / "proj"), proj_name="demo", pickable_objects=objects)
     run = root.new_run("TS_001")
@@ -115,9 +115,12 @@ def test_details_of_every_kind(config: str) -> None:
     assert dict(details_of("project", root))["Runs"] == "2"
 
 
-def test_browse_command(monkeypatch: pytest.MonkeyPatch, config: str) -> None:
+def test_browse_command(monkeypatch: pytest.MonkeyPatch, config: str, tmp_path: Path) -> None:
+    import tempfile
+
     from copick.cli import browser
 
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where `browse -ds` puts its overlay
     opened = []
     monkeypatch.setattr(browser.CopickBrowser, "run", lambda self: opened.append(self.root))
     result = CliRunner().invoke(cli, ["browse", "-c", config])

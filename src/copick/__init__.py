@@ -54,11 +54,19 @@ def new_config(
     return _new_config(config, overlay_root, proj_name, proj_description, pickable_objects)
 
 
-def from_czcdp_datasets(*args: Any, **kwargs: Any) -> Any:
-    """Open a CZ cryoET Data Portal project (not supported yet: raises ``ConfigError``)."""
+def from_czcdp_datasets(
+    dataset_ids: list[int],
+    overlay_root: str,
+    overlay_fs_args: dict[str, Any] | None = None,
+    user_id: str | None = None,
+    session_id: str | None = None,
+    output_path: str | None = None,
+) -> Any:
+    """Open CZ cryoET Data Portal datasets (read-only) under the writable ``overlay_root``, one pickable
+    object per annotated portal object; write the config to ``output_path`` when given."""
     from copick.ops.open import from_czcdp_datasets as _impl
 
-    return _impl(*args, **kwargs)
+    return _impl(dataset_ids, overlay_root, overlay_fs_args, user_id, session_id, output_path)
 
 
 def from_croissant(*args: Any, **kwargs: Any) -> Any:

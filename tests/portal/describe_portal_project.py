@@ -3,8 +3,9 @@
 ``python describe_portal_project.py PORTAL_URL make OVERLAY CONFIG_OUT DATASET_ID...`` makes the project
 with ``from_czcdp_datasets``; ``... PORTAL_URL open CONFIG`` opens a config written by the other copick;
 ``... PORTAL_URL touch CONFIG`` only lists the runs and reads one tomogram level (request counts).
-The last stdout line is the JSON description (objects, runs, spacings, tomogram types and level shapes,
-picks with positions and transforms, segmentations).
+The last stdout line is the JSON description (objects, runs, spacings, tomogram types and level shapes
+and sums, picks with positions and transforms, segmentations and their voxel sums, the portal ids and paths
+plugins read).
 """
 
 from __future__ import annotations
@@ -14,10 +15,15 @@ import sys
 from typing import Any
 
 
-def level_shape(tomogram: Any, level: str) -> list[int]:
+def level_shape(tomogram: Any, level: str) -> list[Any]:
+    """A level's shape, and for level 2 the sum of its voxels (the data, not only the metadata, must
+    agree: chunk keys, dtype)."""
     import zarr
 
-    return list(zarr.open(tomogram.zarr(), mode="r")[level].shape)
+    array = zarr.open(tomogram.zarr(), mode="r")[level]
+    if level != "2":
+        return list(array.shape)
+    return [*array.shape, round(float(array[...].astype("float64").sum()), 3)]
 
 
 def describe(root: Any) -> dict[str, Any]:
@@ -28,8 +34,12 @@ def describe(root: Any) -> dict[str, Any]:
     for run in root.runs:
         spacings = {}
         for vs in run.voxel_spacings:
-            tomograms = [[t.tomo_type, [level_shape(t, lv) for lv in "012"]] for t in vs.tomograms]
-            spacings[str(vs.voxel_size)] = sorted(tomograms)
+            tomograms = [
+                [t.tomo_type, [level_shape(t, lv) for lv in "012"], t.meta.portal_tomo_id, t.static_path,
+                 t.portal_tomo]
+                for t in vs.tomograms
+            ]  # fmt: skip
+            spacings[str(vs.voxel_size)] = [vs.portal_vs_id, sorted(tomograms)]
         picks = []
         for p in run.picks:
             try:
@@ -37,8 +47,21 @@ def describe(root: Any) -> dict[str, Any]:
             except ValueError:  # copick 1.31 fails on an empty ndjson file
                 positions = transforms = None
             picks.append([p.pickable_object_name, p.user_id, p.session_id, bool(p.trust_orientation),
-                          positions, transforms])  # fmt: skip
-        segmentations = sorted([s.name, s.user_id, s.session_id, s.voxel_size] for s in run.segmentations)
+                          positions, transforms, p.meta.portal_annotation_id,
+                          p.meta.portal_annotation_file_id, p.path])  # fmt: skip
+        segmentations = sorted(
+            [
+                s.name,
+                s.user_id,
+                s.session_id,
+                s.voxel_size,
+                int(s.numpy().astype("int64").sum()),
+                s.meta.portal_annotation_id,
+                s.portal_segmentation_id,
+                s.meta.portal_annotation_file_path,
+            ]
+            for s in run.segmentations
+        )
         meta = [run.meta.portal_run_id, run.meta.portal_run_name, run.meta.portal_dataset_id]
         runs[run.name] = {
             "spacings": spacings,
@@ -46,7 +69,8 @@ def describe(root: Any) -> dict[str, Any]:
             "segmentations": segmentations,
             "meta": meta,
         }
-    return {"objects": objects, "runs": runs}
+    ids = [root.dataset_ids, sorted([k, v] for k, v in root.go_map.items())]
+    return {"objects": objects, "runs": runs, "ids": ids}
 
 
 if __name__ == "__main__":

@@ -130,7 +130,8 @@ def public_writer(s3: Any) -> Any:
 
 
 def upload(fs: Any, rows: dict[str, list[dict[str, Any]]], tmp: str) -> None:
-    """Write every file the rows point at into the bucket (``fs``: s3fs on the loopback server)."""
+    """Write every file the rows point at into the bucket (``fs``: s3fs on the loopback server); zarr
+    stores as the portal's (zarr v2, ``/`` dimension separator, 3 levels)."""
     import os
 
     import zarr
@@ -138,12 +139,15 @@ def upload(fs: Any, rows: dict[str, list[dict[str, Any]]], tmp: str) -> None:
     def put_zarr(url: str, levels: list[np.ndarray]) -> None:
         local = os.path.join(tmp, url.split("://", 1)[1])
         os.makedirs(os.path.dirname(local), exist_ok=True)
-        kwargs = {"zarr_format": 2} if zarr.__version__.startswith("3") else {}
-        group = zarr.open_group(local, mode="w", **kwargs)
+        zarr3 = zarr.__version__.startswith("3")
+        group = zarr.open_group(local, mode="w", **({"zarr_format": 2} if zarr3 else {}))
+        # the portal's OME-Zarrs (ome-zarr writer) use "/" chunk keys: 2/0/0/0, not 2/0.0.0
+        separator = {"chunk_key_encoding": {"name": "v2", "separator": "/"}} if zarr3 else {
+            "dimension_separator": "/"}  # fmt: skip
         datasets = []
         for i, level in enumerate(levels):
-            make = getattr(group, "create_array", None) or group.create_dataset
-            arr = make(str(i), shape=level.shape, dtype=level.dtype, chunks=(16, 16, 16))
+            make = group.create_array if zarr3 else group.create_dataset
+            arr = make(str(i), shape=level.shape, dtype=level.dtype, chunks=(16, 16, 16), **separator)
             arr[...] = level
             scale = VOXEL * 2**i
             datasets.append(

@@ -42,6 +42,20 @@ def test_objects_derived_from_annotations_in_object_id_order(project: tuple[Any,
     written = json.loads(Path(cfg).read_text())
     assert written["config_type"] == "cryoet_data_portal" and written["dataset_ids"] == ALL
     assert "portal_url" not in written  # configs we write open in copick 1.31
+    assert written["version"] == copick.__version__  # as 1.31 writes its own version
+
+
+def test_from_czcdp_datasets_has_the_131_signature() -> None:
+    import inspect
+
+    from copick.ops.open import from_czcdp_datasets
+
+    for function in (copick.from_czcdp_datasets, from_czcdp_datasets):
+        parameters = inspect.signature(function).parameters.values()
+        assert [(p.name, p.default) for p in parameters] == [
+            ("dataset_ids", inspect.Parameter.empty), ("overlay_root", inspect.Parameter.empty),
+            ("overlay_fs_args", None), ("user_id", None), ("session_id", None), ("output_path", None),
+        ]  # fmt: skip
 
 
 def test_fetch_is_one_query_per_class_and_reopening_uses_the_cache(
@@ -150,6 +164,14 @@ def test_portal_entities_are_read_only_and_overlay_writes_reopen(project: tuple[
     assert [r.name for r in again.runs] == ["101", "102", "103", "104", "105", "my-run"]
     mine = again.get_run("101").get_picks("cytosolic-ribosome", user_id="me")[0]
     assert not mine.read_only and mine.numpy()[0].tolist() == [[1, 1, 1], [1, 1, 1]]
+    # what plugins read to link entities to the portal (copick-shared-ui): portal entities only
+    portal_picks = again.get_run("101").get_picks("cytosolic-ribosome", user_id="data-portal")[0]
+    assert (portal_picks.meta.portal_annotation_id, portal_picks.directory) == (10100, None)
+    assert not hasattr(mine.meta, "portal_annotation_id") and mine.path.startswith(str(Path(cfg).parent))
+    assert again.get_run("101").overlay_path == str(Path(cfg).parent / "overlay" / "ExperimentRuns" / "101")
+    assert (
+        tomo.overlay_path.endswith("ExperimentRuns/101/VoxelSpacing10.000/wbp-raw.zarr") and tomo.portal_tomo
+    )
     assert again.get_run("101").get_voxel_spacing(10.0).tomograms[0].get_features("sobel") is not None
     assert again.get_run("my-run").get_voxel_spacing(7.5).get_tomograms("wbp")[0].numpy().sum() == 64
 

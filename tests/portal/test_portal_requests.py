@@ -62,6 +62,12 @@ def test_120_runs_cold_and_warm(
     assert _touch(config) == 120
     assert big_portal.total() == 0  # warm: the cache answers
 
+    # portal runs in portal (id) order as 1.31 lists them ("101" before "1000"), overlay-only runs after
+    root = copick.from_file(config)
+    root.new_run("0-overlay-run")
+    names = [r.name for r in copick.from_file(config).runs]
+    assert names == [*map(str, [*range(101, 106), *range(1000, 1115)]), "0-overlay-run"]
+
     big_portal.reset()
     reference_config = _config(tmp_path, "ref")
     assert run_reference(big_portal.url, portal_s3, tmp_path, "touch", reference_config)["runs"] == 120

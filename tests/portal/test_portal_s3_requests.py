@@ -49,6 +49,6 @@ def test_one_tomogram_level_reads_only_its_own_objects(
         store = "10001/TS_001/Reconstructions/VoxelSpacing10.000/Tomograms/100/TS_001.zarr"
         bucket_probe = f"/{synthetic.BUCKET} HTTP"  # s3fs checks the bucket once
         assert lines and all(store in line or bucket_probe in line for line in lines), lines  # nothing else
-        assert sum("/2/0.0.0 " in line for line in lines) == 2  # its one chunk of level 2 (HEAD + GET)
+        assert sum("/2/0/0/0 " in line for line in lines) == 2  # its one chunk of level 2 (HEAD + GET)
     finally:
         server.stop()

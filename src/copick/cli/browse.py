@@ -35,9 +35,9 @@ def browse(config: str | None, dataset_ids: tuple[int, ...], debug: bool) -> Non
             f"copick browse needs the 'textual' package ({err}); install it with: pip install textual"
         ) from err
     if dataset_ids:
-        from copick.ops.open import from_czcdp_datasets
+        from copick.cli.browser import portal_root
 
-        root = from_czcdp_datasets(list(dataset_ids), overlay_root="/tmp/copick-browse-overlay")
+        root = portal_root(dataset_ids)
     else:
         root = open_root(config)
     CopickBrowser(root).run()

@@ -16,7 +16,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Header, Static, Tree
 from textual.widgets.tree import TreeNode
 
-__all__ = ["CopickBrowser", "details_of", "launch_app"]
+__all__ = ["CopickBrowser", "details_of", "launch_app", "portal_root"]
 
 _PENDING = "…"
 
@@ -259,13 +259,25 @@ class CopickBrowser(App):
                     run_node.expand()
 
 
+def portal_root(dataset_ids: Any) -> Any:
+    """The project browsed for ``--dataset-ids``: the datasets over a per-user overlay in the temporary
+    folder (the browser writes nothing; the overlay keeps the portal metadata cache between sessions).
+    copick 1.31 used ``/tmp/overlay_root``, shared by every user of the machine."""
+    import os
+    import tempfile
+
+    from copick.ops.open import from_czcdp_datasets
+
+    user = f"-{os.getuid()}" if hasattr(os, "getuid") else ""
+    overlay = os.path.join(tempfile.gettempdir(), f"copick-browse-overlay{user}")
+    return from_czcdp_datasets(list(dataset_ids), overlay_root=overlay, overlay_fs_args={"auto_mkdir": True})
+
+
 def launch_app(config_path: str | None = None, dataset_ids: Any = None, copick_root: Any = None) -> None:
     """Open the browser on a project given by config path, data-portal dataset ids or an opened root."""
     if copick_root is None:
         if dataset_ids:
-            from copick.ops.open import from_czcdp_datasets
-
-            copick_root = from_czcdp_datasets(list(dataset_ids), overlay_root="/tmp/copick-browse-overlay")
+            copick_root = portal_root(dataset_ids)
         elif config_path:
             from copick.ops.open import from_file
 

@@ -120,6 +120,7 @@ def from_czcdp_datasets(
 ) -> Any:
     """Open CryoET Data Portal datasets under the writable ``overlay_root``, one pickable object per
     annotated portal object; write the config to ``output_path`` when given."""
+    import copick
     from copick.impl.cryoet_data_portal import CopickConfigCDP, CopickRootCDP
     from copick.portal.catalog import PortalCatalog
     from copick.portal.objects import derive_objects
@@ -128,7 +129,7 @@ def from_czcdp_datasets(
     config = CopickConfigCDP(
         name="CZ cryoET Data Portal Dataset",
         description=f"This copick project contains data from datasets {ids}.",
-        version="0.5.0",
+        version=copick.__version__,
         pickable_objects=[],
         user_id=user_id,
         session_id=session_id,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import defaultdict
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 from copick.catalog import PICKS, RUN, SEGMENTATION, TOMOGRAM, VOXEL_SPACING, Locator, Record
@@ -36,9 +36,14 @@ def tomo_type(tomogram: dict[str, Any]) -> str:
     return name + ("-ctfdeconv" if tomogram.get("ctfCorrected") else "")
 
 
+@lru_cache(maxsize=512)
+def _snake_key(key: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", key).lower()
+
+
 def snake(row: dict[str, Any]) -> dict[str, Any]:
     """A portal row with snake-case keys (``s3OmezarrDir`` -> ``s3_omezarr_dir``), as 1.31's models."""
-    return {re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", k).lower(): v for k, v in row.items()}
+    return {_snake_key(k): v for k, v in row.items()}
 
 
 def read_ndjson(data: bytes, where: str, voxel_size: float, oriented: bool) -> Any:

@@ -91,9 +91,30 @@ class CopickTomogramMetaCDP(CopickTomogramMeta):
     portal_metadata: PortalTomogramMeta | None = None
 
 
-class CopickPicksFileCDP(CopickPicksFile):
+class _AnnotationIds:
+    """The portal ids of an annotation file's entity, as 1.31's properties (plugins build portal links
+    from ``meta.portal_annotation_id``); ``None`` without portal metadata."""
+
+    def _portal(self, part: str, field: str) -> Any:
+        record = getattr(getattr(self, "portal_metadata", None), part, None)
+        return getattr(record, field, None)
+
+    @property
+    def portal_annotation_id(self) -> int | None:
+        return self._portal("portal_annotation", "id")
+
+    @property
+    def portal_annotation_file_id(self) -> int | None:
+        return self._portal("portal_annotation_file", "id")
+
+    @property
+    def portal_annotation_file_path(self) -> str | None:
+        return self._portal("portal_annotation_file", "s3_path")
+
+
+class CopickPicksFileCDP(_AnnotationIds, CopickPicksFile):
     portal_metadata: PortalAnnotationMeta | None = None
 
 
-class CopickSegmentationMetaCDP(CopickSegmentationMeta):
+class CopickSegmentationMetaCDP(_AnnotationIds, CopickSegmentationMeta):
     portal_metadata: PortalAnnotationMeta | None = None

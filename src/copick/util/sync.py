@@ -33,14 +33,31 @@ def parse_dataset_ids(dataset_ids_str: str | None) -> list[int]:
 
 
 def create_dataportal_config(dataset_ids: list[int]) -> str:
-    """A temporary config file for CryoET Data Portal datasets: not provided (README "Drop-in details");
-    ``copick.from_czcdp_datasets(dataset_ids, overlay_root)`` opens such a project directly."""
-    from copick.errors import ConfigError
+    """Write the config of a project over CryoET Data Portal datasets to a temporary file; return its path.
 
-    raise ConfigError(
-        f"create_dataportal_config({list(dataset_ids)}) is not provided by this copick; open the datasets "
-        "with copick.from_czcdp_datasets(dataset_ids, overlay_root) instead."
-    )
+    As copick 1.31: the config (objects derived from the datasets' annotations) goes to a new
+    ``<tmp>/copick_sync_config_*.json`` and its overlay is a new empty folder ``<tmp>/copick_sync_*/overlay``
+    (``auto_mkdir``); neither is removed (the caller owns them). Unlike 1.31, unknown dataset ids or
+    an unreachable portal raise (``ConfigError`` / ``PortalError``) and leave no empty file behind.
+    """
+    import os
+    import shutil
+    import tempfile
+
+    from copick.ops.open import from_czcdp_datasets
+
+    overlay_parent = tempfile.mkdtemp(prefix="copick_sync_")
+    overlay = os.path.join(overlay_parent, "overlay")
+    os.makedirs(overlay)
+    fd, path = tempfile.mkstemp(prefix="copick_sync_config_", suffix=".json")
+    os.close(fd)
+    try:
+        from_czcdp_datasets(list(dataset_ids), overlay, {"auto_mkdir": True}, output_path=path)
+    except BaseException:
+        os.unlink(path)
+        shutil.rmtree(overlay_parent, ignore_errors=True)
+        raise
+    return path
 
 
 def ensure_pickable_objects(
