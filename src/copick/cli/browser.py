@@ -260,17 +260,11 @@ class CopickBrowser(App):
 
 
 def portal_root(dataset_ids: Any) -> Any:
-    """The project browsed for ``--dataset-ids``: the datasets over a per-user overlay in the temporary
-    folder (the browser writes nothing; the overlay keeps the portal metadata cache between sessions).
-    copick 1.31 used ``/tmp/overlay_root``, shared by every user of the machine."""
-    import os
-    import tempfile
+    """The project browsed for ``--dataset-ids``: the datasets over a per-user overlay (the browser
+    writes nothing; the overlay keeps the portal metadata cache between sessions)."""
+    from copick.ops.open import open_portal_for_reading
 
-    from copick.ops.open import from_czcdp_datasets
-
-    user = f"-{os.getuid()}" if hasattr(os, "getuid") else ""
-    overlay = os.path.join(tempfile.gettempdir(), f"copick-browse-overlay{user}")
-    return from_czcdp_datasets(list(dataset_ids), overlay_root=overlay, overlay_fs_args={"auto_mkdir": True})
+    return open_portal_for_reading(dataset_ids, "browse")
 
 
 def launch_app(config_path: str | None = None, dataset_ids: Any = None, copick_root: Any = None) -> None:

@@ -111,7 +111,7 @@ def _voxel_spacings_option(func: F) -> F:
 def _source_root(config: str | None, source_dataset_ids: str | None) -> Any:
     """The source project: data-portal datasets when given, else the -c/--config project."""
     if source_dataset_ids:
-        from copick.ops.open import from_czcdp_datasets
+        from copick.ops.open import open_portal_for_reading
 
         try:
             ids = [int(i) for i in source_dataset_ids.split(",") if i.strip()]
@@ -120,10 +120,7 @@ def _source_root(config: str | None, source_dataset_ids: str | None) -> Any:
                 f"expected comma-separated integers (e.g. 10000,10001), got {source_dataset_ids!r}.",
                 param_hint="--source-dataset-ids",
             ) from None
-        import tempfile
-
-        # read-only use: the portal project needs an overlay, a throw-away one serves
-        return from_czcdp_datasets(ids, overlay_root=tempfile.mkdtemp(prefix="copick-sync-portal-"))
+        return open_portal_for_reading(ids, "sync")
     return open_root(config)
 
 

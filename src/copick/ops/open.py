@@ -150,6 +150,18 @@ def from_czcdp_datasets(
     return root
 
 
+def open_portal_for_reading(dataset_ids: list[int], purpose: str) -> Any:
+    """Portal datasets opened only to be read (browse, sync sources): their overlay is a per-user folder
+    ``<tmp>/copick-<purpose>-overlay-<uid>`` reused between commands, so the portal metadata cache
+    in it is reused too and no throw-away folder piles up (copick 1.31 used ``/tmp/overlay_root``)."""
+    import os
+    import tempfile
+
+    user = f"-{os.getuid()}" if hasattr(os, "getuid") else ""
+    overlay = os.path.join(tempfile.gettempdir(), f"copick-{purpose}-overlay{user}")
+    return from_czcdp_datasets(list(dataset_ids), overlay_root=overlay, overlay_fs_args={"auto_mkdir": True})
+
+
 def from_croissant(*args: Any, **kwargs: Any) -> Any:
     """mlcroissant projects are not supported by this implementation yet."""
     raise ConfigError("The mlcroissant backend is not supported by this copick yet.")
