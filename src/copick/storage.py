@@ -13,9 +13,10 @@ import os
 import posixpath
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, NamedTuple, TypeVar
 
+from copick.catalog.project import ProjectStorage  # noqa: F401  (its old import path)
 from copick.errors import ReadOnlyError, UnsafePathError
 from copick.storage_local import TEMP_STEM, create_new, exchange
 from copick.storage_local import write_atomic as _write_local_atomic  # old import path
@@ -87,9 +88,10 @@ class Layer:
         """Absolute path (protocol stripped) of a root-relative path, which must stay inside the root."""
         if not rel:
             return self.root
-        if rel.startswith("/") or "\x00" in rel or any(p in ("", ".", "..") for p in rel.split("/")):
+        padded = f"/{rel}/"  # every part between two '/': none may be '', '.' or '..'
+        if rel[0] == "/" or "//" in padded or "/./" in padded or "/../" in padded or "\x00" in rel:
             raise UnsafePathError(f"{self}: path {rel!r} would leave the project root {self.root!r}.")
-        return posixpath.join(self.root, rel)
+        return f"{self.root}/{rel}" if self.root != "/" else f"/{rel}"
 
     def _writable_path(self, rel: str, what: str) -> str:
         """``path(rel)`` for a write or delete: never the root itself, never in a read-only layer."""
@@ -148,6 +150,10 @@ class Layer:
             listings = [find_or_empty(self.fs, base) for base in bases]
         return {base: Snapshot(base, infos) for base, infos in zip(bases, listings)}
 
+    def prefetched(self, rel: str) -> bool:
+        """Is subtree ``rel`` listed in memory (by ``prefetch``) and fresh?"""
+        return bool(self._snapshots) and self._has_fresh(self.path(rel))
+
     def _has_fresh(self, base: str) -> bool:
         snapshot = self._snapshots.get(base)
         return snapshot is not None and snapshot.fresh()
@@ -165,23 +171,29 @@ class Layer:
                 if is_within(path, base) or (below and is_within(base, path)):
                     del self._snapshots[base]
 
-    def _from_snapshot(self, path: str, hidden: bool) -> list[DirEntry] | None:
+    def _from_snapshot(self, path: str, hidden: bool) -> list[tuple[str, bool]] | None:
         with self._lock:
             for base, snapshot in list(self._snapshots.items()):
                 if is_within(path, base):
                     if snapshot.fresh():
-                        return [DirEntry(*entry) for entry in snapshot.entries(path, hidden)]
+                        return snapshot.entries(path, hidden)
                     del self._snapshots[base]
         return None
 
     def list_dir(self, rel: str, hidden: bool = False) -> list[DirEntry]:
         """Entries of a folder, ``[]`` if it is missing; names starting with ``.`` (temporary and
         staging files) only with ``hidden``."""
+        return [DirEntry(name, is_dir) for name, is_dir in self.scan(rel, hidden)]
+
+    def scan(self, rel: str, hidden: bool = False) -> list[tuple[str, bool]]:
+        """``list_dir`` as plain ``(name, is_dir)`` pairs (the listing hot path: no object per entry)."""
         path = self.path(rel)
         if self.is_local:
             try:
                 with os.scandir(path) as it:
-                    return [DirEntry(e.name, e.is_dir()) for e in it if hidden or not e.name.startswith(".")]
+                    if hidden:
+                        return [(e.name, e.is_dir()) for e in it]
+                    return [(e.name, e.is_dir()) for e in it if e.name[0] != "."]
             except (FileNotFoundError, NotADirectoryError):
                 return []
         cached = self._from_snapshot(path, hidden)
@@ -199,7 +211,7 @@ class Layer:
         for info in self._remote(ls, path, "list"):
             name = posixpath.basename(info["name"].rstrip("/"))
             if name and (hidden or not name.startswith(".")) and info["name"].rstrip("/") != path.rstrip("/"):
-                entries.append(DirEntry(name, info.get("type") == "directory"))
+                entries.append((name, info.get("type") == "directory"))
         return entries
 
     def list_files(self, rel: str) -> list[str]:
@@ -367,61 +379,33 @@ class Layer:
         return open_store(self, rel, read_only or self.read_only)
 
 
-class ProjectStorage:
-    """The two layers of a project: ``static`` (read-only) under ``overlay`` (writable), and any
-    catalogs (``copick.catalog``) listed before both, as read-only as a static layer.
+def copy_tree(src_layer: Layer, src_rel: str, dst_layer: Layer, dst_rel: str) -> None:
+    """Replace the folder ``dst_rel`` with a copy of every file under ``src_rel`` (hidden ones included).
 
-    Without a static root both names refer to the same layer and nothing is read-only.
+    On local disks the copy is made beside the target and swapped in with renames, so a crash never
+    leaves a half-copied store under the target name.
     """
+    if src_layer.is_local and dst_layer.is_local:
+        import shutil
 
-    def __init__(self, overlay: Layer, static: Layer | None = None, catalogs: tuple = ()):
-        self.overlay = overlay
-        self.static = static if static is not None else overlay
-        self.static_is_overlay = static is None
-        self.catalogs = catalogs
-        if static is not None:
-            static.read_only = True
-
-    def records(self, kind: str, run: str | None = None, voxel_size: float | None = None) -> list:
-        """The catalogs' records of ``kind`` (``copick.catalog.Record``), in catalog order."""
-        return [r for catalog in self.catalogs for r in catalog.records(kind, run, voxel_size)]
-
-    def layers(self) -> Iterator[tuple[Layer, bool]]:
-        """``(layer, read_only)`` pairs in listing order: static first, then overlay."""
-        if not self.static_is_overlay:
-            yield self.static, True
-        yield self.overlay, False
-
-    def list_dir(self, rel: str, within: list[str] | None = None) -> list[tuple[DirEntry, Layer, bool]]:
-        """Entries of ``rel`` in every layer, static first, not de-duplicated.
-
-        ``within`` names enclosing subtrees (the run of ``rel``, then runs likely listed next) worth
-        listing in one round of requests on object stores.
-        """
-        found = []
-        for layer, ro in self.layers():
-            if within:
-                layer.prefetch(within)
-            # copick 1.31 lists entries in file-name order, static layer first; users rely on it
-            # when they take get_picks(...)[0].
-            found.extend((entry, layer, ro) for entry in sorted(layer.list_dir(rel), key=lambda e: e.name))
-        return found
-
-    def forget_prefetch(self, rel: str) -> None:
-        for layer, _ in self.layers():
-            layer.forget_prefetch(rel)
-
-    def exists(self, rel: str) -> bool:
-        return any(layer.exists(rel) for layer, _ in self.layers())
-
-    def ensure_dir(self, rel: str, create: bool) -> bool:
-        """Does folder ``rel`` exist in either layer? With ``create``, make it in the overlay with a
-        ``.meta`` marker (what copick writes for runs and voxel spacings)."""
-        from copick import layout
-
-        if self.exists(rel):
-            return True
-        if create:
-            self.overlay.makedirs(rel)
-            self.overlay.write_bytes(layout.join(rel, layout.META_FILE), layout.META_CONTENT)
-        return create
+        src_path, dst_path = src_layer.path(src_rel), dst_layer._writable_path(dst_rel, "write")
+        parent, name = os.path.split(dst_path.rstrip("/"))
+        tmp = os.path.join(parent, f".{name}.copy-{uuid.uuid4().hex[:8]}")
+        shutil.copytree(src_path, tmp)
+        if os.path.lexists(dst_path):
+            old = os.path.join(parent, f".{name}.old-{uuid.uuid4().hex[:8]}")
+            os.rename(dst_path, old)
+            os.rename(tmp, dst_path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.rename(tmp, dst_path)
+        dst_layer.forget_prefetch(dst_rel)
+        return
+    base = src_layer.path(src_rel).rstrip("/")
+    files = sorted(src_layer.fs.find(base))
+    dst_layer.discard(dst_rel)
+    for path in files:
+        rel = posixpath.relpath(path.rstrip("/"), base)
+        dst_layer.write_bytes(
+            posixpath.join(dst_rel, rel), src_layer.read_bytes(posixpath.join(src_rel, rel))
+        )

@@ -1,8 +1,9 @@
 """Annotation files of a run — picks, meshes, filaments — handled by one piece of code.
 
 Each kind is one ``AnnotationKind`` (folder, extension, entity class attribute); the run's
-``picks``/``meshes``/``filaments`` members are thin names over ``AnnotationsMixin``. Entity classes
-provide ``listed(run, ident, read_only)`` (from a file name) and ``created(run, object, session, user)``.
+``picks``/``meshes``/``filaments`` members are thin names over ``AnnotationsMixin``. Entities are
+listed from the project's catalogs (``copick.catalog``); entity classes provide
+``created(run, object, session, user)`` for new ones.
 """
 
 from __future__ import annotations
@@ -65,18 +66,10 @@ class AnnotationEntity(SessionMixin):
     def _storage(self) -> ProjectStorage:
         return storage_of(self.run.root)
 
-    @property
-    def _relpath(self) -> str:
-        """The file of this entity, fixed by its identity when first asked (a later ``load()`` of
-        different content never redirects writes to another file)."""
-        cached = self.__dict__.get("_cached_relpath")
-        if cached is None:
-            kind = self.KIND
-            name = layout.annotation_file_name(
-                self.user_id, self.session_id, self.pickable_object_name, kind.ext
-            )
-            cached = self.__dict__["_cached_relpath"] = f"{self.run._relpath}/{kind.folder}/{name}"
-        return cached
+    def _layout_path(self) -> str:
+        kind = self.KIND
+        name = layout.annotation_file_name(self.user_id, self.session_id, self.pickable_object_name, kind.ext)
+        return f"{self.run._relpath}/{kind.folder}/{name}"
 
     @property
     def path(self) -> str:
@@ -107,9 +100,6 @@ class AnnotationsMixin:
     _relpath: str
     _storage: ProjectStorage
 
-    def _list(self, folder: str) -> list:
-        raise NotImplementedError
-
     def _annotations(self, kind: AnnotationKind) -> list:
         cache = f"_{kind.attr}"
         if getattr(self, cache, None) is None:
@@ -118,15 +108,10 @@ class AnnotationsMixin:
 
     def _query_annotations(self, kind: AnnotationKind) -> list:
         cls = getattr(self, kind.class_attr)
-        found = [
-            from_record(cls(self, r.meta, read_only=True), r)
+        return [
+            from_record(cls(self, r.meta, read_only=r.read_only), r)
             for r in self._storage.records(kind.attr, self.name)
         ]
-        for entry, _layer, read_only in self._list(kind.folder):
-            ident = None if entry.is_dir else layout.parse_annotation_file_name(entry.name, kind.ext)
-            if ident is not None:
-                found.append(cls.listed(self, ident, read_only))
-        return found
 
     def _refresh_annotations(self, kind: AnnotationKind) -> None:
         self._storage.forget_prefetch(self._relpath)

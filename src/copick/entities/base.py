@@ -1,4 +1,4 @@
-"""Pieces every entity shares: filter arguments, the read-only guard, and the layer an entity lives in."""
+"""Pieces every entity shares: filter arguments, the read-only guard, and the locator of its bytes."""
 
 from __future__ import annotations
 
@@ -9,21 +9,25 @@ from typing import TYPE_CHECKING, Any
 from copick.errors import ReadOnlyError
 
 if TYPE_CHECKING:
-    from copick.catalog import Record
+    from copick.catalog import Locator, Record
     from copick.storage import Layer, ProjectStorage
 
 
-def as_filter(value: Any, arg: str) -> frozenset | None:
-    """A ``get_*`` filter argument as a set of accepted strings (``None`` accepts everything).
+def as_filter(value: Any, arg: str | None = None) -> frozenset | None:
+    """A filter argument as a set of accepted values (``None`` accepts everything).
 
-    A str or any iterable of str is accepted; anything else is a ``TypeError`` naming the argument.
+    One value (a str) or any iterable of values is accepted. Anything else is, for the entity API's
+    ``get_*`` arguments (``arg`` named), a ``TypeError`` naming the argument; for the whole-project
+    getters of ``copick.ops.get`` (no ``arg``), one value.
     """
     if value is None:
         return None
-    if isinstance(value, str):
+    if isinstance(value, str | bytes):
         return frozenset((value,))
     if isinstance(value, Iterable):
         return frozenset(value)
+    if arg is None:
+        return frozenset((value,))
     raise TypeError(f"{arg} must be a str or an iterable of str, got {type(value).__name__} ({value!r}).")
 
 
@@ -64,52 +68,111 @@ class SessionMixin:
 
 
 class StoredEntity:
-    """An entity stored at one path of one layer (static or overlay), or listed by a catalog
-    (``_record``: its bytes are wherever the record's locator says; always read-only)."""
+    """An entity whose bytes are at one ``Locator``: a file or folder of a project layer (static or
+    overlay), or wherever a catalog of another source says (``_record``, e.g. the data portal's).
+
+    Listed entities get the locator of their record; entities made here (``new_*``, or constructed by
+    hand) get copick's layout path in the overlay (in the static layer when built ``read_only``).
+    ``read_only`` entities refuse writes and deletes with a ``PermissionError``.
+    """
 
     read_only: bool = False
-    _record: Record | None = None
+    _record: Record | None = None  # the record of a catalog of another source (portal)
+    _loc: Locator | None = None
     _kind = "entity"
+    _blob_is_folder = False  # images are folders (OME-Zarr), copied whole
 
     @property
     def _storage(self) -> ProjectStorage:
         raise NotImplementedError
 
-    @property
-    def _relpath(self) -> str:
+    def _layout_path(self) -> str:
+        """Where copick's layout puts this entity in a layer, from its identity."""
         raise NotImplementedError
 
     @property
+    def _locator(self) -> Locator:
+        loc = self._loc
+        if loc is None:
+            from copick.catalog import Locator
+
+            storage = self._storage
+            loc = self._loc = Locator(
+                storage.static if self.read_only else storage.overlay, self._layout_path()
+            )
+        return loc
+
+    @property
     def _layer(self) -> Layer:
-        if self._record is not None and self._record.locator is not None:
-            return self._record.locator.layer
-        storage = self._storage
-        return storage.static if self.read_only else storage.overlay
+        return self._locator.layer
 
     @property
     def _blob_path(self) -> str:
-        """Where the bytes are in ``_layer``: the record's locator, else the entity's folder path."""
-        if self._record is not None and self._record.locator is not None:
-            return self._record.locator.path
-        return self._relpath
+        """Where the bytes are in ``_layer`` (``_relpath``: the same, its older name)."""
+        return self._locator.path
+
+    _relpath = _blob_path
 
     @property
     def _location(self) -> str:
-        return self._layer.path(self._blob_path)
+        """The full path of the bytes (named in errors; computed once per locator)."""
+        loc = self._locator
+        where = self.__dict__.get("_where")
+        if where is None or where[0] is not loc:
+            where = self.__dict__["_where"] = (loc, loc.layer.path(loc.path))
+        return where[1]
 
     def _require_writable(self, action: str) -> None:
-        if self._record is not None:
+        record = self._record
+        if record is not None and record.read_only:
             raise ReadOnlyError(
-                f"Cannot {action} {self._kind} of {self._record.source}: it is read-only. "
+                f"Cannot {action} {self._kind} of {record.source}: it is read-only. "
                 f"Write your own {self._kind} instead; it is stored in the project's overlay."
             )
         if self.read_only:
             raise ReadOnlyError(f"Cannot {action} {self._kind} in a read-only source ({self._location}).")
 
+    # --- bytes -----------------------------------------------------------------------------------
+
+    def _read_bytes(self) -> bytes:
+        loc = self._locator
+        return loc.layer.read_bytes(loc.path)
+
+    def _write_bytes(self, data: bytes, create: bool = False) -> None:
+        """Replace the file atomically; with ``create``, ``FileExistsError`` if it exists (create-only)."""
+        self._require_writable("store")
+        loc = self._locator
+        (loc.layer.create_bytes if create else loc.layer.write_bytes)(loc.path, data)
+
+    def _delete_file(self) -> None:
+        """Delete the file (``FileNotFoundError`` if it is already gone)."""
+        self._require_writable("delete")
+        loc = self._locator
+        loc.layer.delete(loc.path)
+
+    def copy_from(self, source: StoredEntity) -> None:
+        """Replace what this entity stores with a copy of what ``source`` (an entity of the same kind,
+        of any project or backend) stores. Files are copied byte for byte, images as whole folders;
+        picks and filaments files, whose content names their identity, are rewritten with this
+        entity's identity."""
+        from copick.storage import copy_tree
+
+        self._require_writable("write")
+        src, dst = source._locator, self._locator
+        if self._blob_is_folder:
+            copy_tree(src.layer, src.path, dst.layer, dst.path)
+            return
+        dst.layer.write_bytes(dst.path, src.layer.read_bytes(src.path))
+        self.refresh()  # type: ignore[attr-defined]  (every file entity re-reads its file)
+
 
 def from_record(entity: Any, record: Record) -> Any:
-    """``entity`` bound to the catalog record it was listed from."""
-    entity._record = record
+    """``entity``, listed as ``record``: its bytes are where the record's locator says; a record of a
+    catalog of another source than the project's folders is kept (metadata queries, its source in
+    messages)."""
+    entity._loc = record.locator
+    if record.source:
+        entity._record = record
     return entity
 
 

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from copick import layout
 from copick.entities.annotations import FILAMENTS, AnnotationEntity
 from copick.entities.base import StoredEntity
 from copick.errors import CorruptFileError, InvalidDataError
@@ -39,20 +38,6 @@ class CopickFilaments(AnnotationEntity, StoredEntity):
         self._file = file
         self.read_only = read_only
         self._loaded = False
-
-    @classmethod
-    def listed(cls, run: CopickRun, ident: layout.AnnotationId, read_only: bool) -> CopickFilaments:
-        file = _models().CopickFilamentsFile.model_construct(
-            pickable_object_name=ident.object_name,
-            user_id=ident.user_id,
-            session_id=ident.session_id,
-            run_name=None,
-            voxel_spacing=None,
-            unit="angstrom",
-            version=1,
-            filaments=[],
-        )
-        return cls(run, file, read_only=read_only)
 
     @classmethod
     def created(cls, run: CopickRun, object_name: str, session_id: str, user_id: str) -> CopickFilaments:
@@ -97,7 +82,7 @@ class CopickFilaments(AnnotationEntity, StoredEntity):
         """Re-read the file (``FileNotFoundError`` if it is gone) and return the file model."""
         from pydantic import ValidationError
 
-        data = self._layer.read_bytes(self._relpath)
+        data = self._read_bytes()
         try:
             self._file = _models().CopickFilamentsFile.model_validate(json.loads(data))
         except json.JSONDecodeError as err:
@@ -222,18 +207,28 @@ class CopickFilaments(AnnotationEntity, StoredEntity):
 
     def store(self) -> None:
         """Write the file atomically; read-only filaments raise ``PermissionError``."""
-        self._require_writable("store")
-        self._storage.overlay.write_bytes(self._relpath, self._encoded())
+        self._write_bytes(self._encoded())
 
     def _store_new(self) -> None:
         """``store()`` for a new filament set: ``FileExistsError`` if the file exists (create-only)."""
+        self._write_bytes(self._encoded(), create=True)
+
+    def copy_from(self, source: Any) -> None:
+        """Replace these filaments with ``source``'s file, as its JSON document (curves, radii,
+        metadata ... travel unchanged) with this set's identity and run written into it."""
         self._require_writable("store")
-        self._storage.overlay.create_bytes(self._relpath, self._encoded())
+        document = json.loads(source._read_bytes())
+        document.update(
+            pickable_object_name=self.pickable_object_name, user_id=self.user_id, session_id=self.session_id
+        )
+        if "run_name" in document:
+            document["run_name"] = self.run.name
+        self._write_bytes(json.dumps(document, indent=2).encode())
+        self.refresh()
 
     def delete(self) -> None:
         """Delete the file and drop it from the run."""
-        self._require_writable("delete")
-        self._storage.overlay.delete(self._relpath)
+        self._delete_file()
         self._forget_in_run()
 
     def __repr__(self) -> str:

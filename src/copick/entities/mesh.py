@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from copick import layout
 from copick.entities.annotations import MESHES, AnnotationEntity
 from copick.entities.base import StoredEntity
 from copick.formats import glb
@@ -31,14 +30,6 @@ class CopickMesh(AnnotationEntity, StoredEntity):
         return self.meta
 
     @classmethod
-    def listed(cls, run: CopickRun, ident: layout.AnnotationId, read_only: bool) -> CopickMesh:
-        """A mesh found by listing; its GLB is read on first use."""
-        meta = CopickMeshMeta.model_construct(
-            pickable_object_name=ident.object_name, user_id=ident.user_id, session_id=ident.session_id
-        )
-        return cls(run, meta, read_only=read_only)
-
-    @classmethod
     def created(cls, run: CopickRun, object_name: str, session_id: str, user_id: str) -> CopickMesh:
         """A new mesh holding a placeholder scene (not yet stored)."""
         meta = CopickMeshMeta(pickable_object_name=object_name, user_id=user_id, session_id=session_id)
@@ -60,7 +51,7 @@ class CopickMesh(AnnotationEntity, StoredEntity):
 
     def load(self) -> Any:
         """Read the GLB file into a ``trimesh.Scene``."""
-        self._mesh = glb.load_scene(self._layer.read_bytes(self._blob_path), self._location)
+        self._mesh = glb.load_scene(self._read_bytes(), self._location)
         return self._mesh
 
     def refresh(self) -> None:
@@ -68,17 +59,14 @@ class CopickMesh(AnnotationEntity, StoredEntity):
 
     def store(self) -> None:
         """Write the mesh as GLB atomically; read-only meshes raise ``PermissionError``."""
-        self._require_writable("store")
-        self._storage.overlay.write_bytes(self._relpath, glb.dump_scene(self.mesh))
+        self._write_bytes(glb.dump_scene(self.mesh))
 
     def _store_new(self) -> None:
         """``store()`` for a new mesh: ``FileExistsError`` if the file exists (create-only)."""
-        self._require_writable("store")
-        self._storage.overlay.create_bytes(self._relpath, glb.dump_scene(self.mesh))
+        self._write_bytes(glb.dump_scene(self.mesh), create=True)
 
     def delete(self) -> None:
-        self._require_writable("delete")
-        self._storage.overlay.delete(self._relpath)
+        self._delete_file()
         self._forget_in_run()
 
     def __repr__(self) -> str:

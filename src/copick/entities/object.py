@@ -20,6 +20,7 @@ class CopickObject(VolumeEntity):
     """A protein, membrane... of the project. Particles may carry a density map (``Objects/<name>.zarr``)."""
 
     _kind = "object"
+    _blob_is_folder = True
 
     def __init__(self, root: CopickRoot, meta: PickableObject, read_only: bool | None = None):
         self.root = root
@@ -48,32 +49,32 @@ class CopickObject(VolumeEntity):
         """True when the map exists in the static layer only (it may then not be changed)."""
         if self._read_only is None:
             storage = self._storage
+            path = self._layout_path()
             self._read_only = (
                 not storage.static_is_overlay
-                and storage.static.exists(self._relpath)
-                and not storage.overlay.exists(self._relpath)
+                and storage.static.exists(path)
+                and not storage.overlay.exists(path)
             )
         return self._read_only
 
     @read_only.setter
     def read_only(self, value: bool) -> None:
-        self._read_only = value
+        self._read_only, self._loc = value, None  # the map is then looked for in the other layer
 
     @property
     def _storage(self) -> ProjectStorage:
         return storage_of(self.root)
 
-    @property
-    def _relpath(self) -> str:
+    def _layout_path(self) -> str:
         return layout.object_store_path(self.name)
 
     @property
     def static_path(self) -> str:
-        return self._storage.static.path(self._relpath)
+        return self._storage.static.path(self._layout_path())
 
     @property
     def overlay_path(self) -> str:
-        return self._storage.overlay.path(self._relpath)
+        return self._storage.overlay.path(self._layout_path())
 
     def zarr(self) -> Any:
         """The map's store, or ``None`` for objects that are not particles."""

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from copick import layout
 from copick.entities.annotations import PICKS, AnnotationEntity
 from copick.entities.base import StoredEntity
 from copick.formats import picks_json
@@ -45,13 +44,6 @@ def points_from_arrays(arrays: PickArrays) -> list[CopickPoint]:
 
 
 _LAST_ROW = [0.0, 0.0, 0.0, 1.0]
-_LISTED_HEADER = {
-    "run_name": None,
-    "voxel_spacing": None,
-    "unit": "angstrom",
-    "points": [],
-    "trust_orientation": True,
-}
 
 
 def points_from_json(points: list[dict[str, Any]]) -> list[CopickPoint]:
@@ -115,13 +107,6 @@ class CopickPicks(AnnotationEntity, StoredEntity):
         return self._meta
 
     @classmethod
-    def listed(cls, run: CopickRun, ident: layout.AnnotationId, read_only: bool) -> CopickPicks:
-        """A pick set found by listing; its file is read on first use."""
-        header = {**_LISTED_HEADER, "pickable_object_name": ident.object_name}
-        header.update(user_id=ident.user_id, session_id=ident.session_id)
-        return cls(run, construct_unchecked(CopickPicksFile, header), read_only=read_only)
-
-    @classmethod
     def created(cls, run: CopickRun, object_name: str, session_id: str, user_id: str) -> CopickPicks:
         """A new, empty pick set (not yet stored)."""
         file = CopickPicksFile(
@@ -171,8 +156,8 @@ class CopickPicks(AnnotationEntity, StoredEntity):
             self._read()
 
     def _read(self) -> None:
-        data = self._layer.read_bytes(self._blob_path)
-        reader = self._record.locator.reader if self._record is not None and self._record.locator else None
+        data = self._read_bytes()
+        reader = self._locator.reader
         if reader is not None:  # not copick's JSON (portal ndjson): the header is the record's meta
             self._pending, self._loaded = reader(data, self._location), True
             return
@@ -199,15 +184,28 @@ class CopickPicks(AnnotationEntity, StoredEntity):
 
     def store(self) -> None:
         """Write the picks file atomically; read-only picks raise ``PermissionError``."""
-        self._require_writable("store")
-        self._storage.overlay.write_bytes(self._relpath, self._encoded())
+        self._write_bytes(self._encoded())
         self._loaded = True
 
     def _store_new(self) -> None:
         """``store()`` for a new pick set: ``FileExistsError`` if the file exists (create-only)."""
-        self._require_writable("store")
-        self._storage.overlay.create_bytes(self._relpath, self._encoded())
+        self._write_bytes(self._encoded(), create=True)
         self._loaded = True
+
+    def copy_from(self, source: Any) -> None:
+        """Replace these picks with ``source``'s (any picks, of any project or backend): every header
+        field and point, with this pick set's identity and run written into the file."""
+        self._require_writable("store")
+        model = source.load()
+        update = {
+            "pickable_object_name": self.pickable_object_name,
+            "user_id": self.user_id,
+            "session_id": self.session_id,
+        }
+        if "run_name" in type(model).model_fields:
+            update["run_name"] = self.run.name
+        self.meta = model.model_copy(update=update)
+        self.store()
 
     def _encoded(self) -> bytes:
         arrays = (
@@ -265,8 +263,7 @@ class CopickPicks(AnnotationEntity, StoredEntity):
 
     def delete(self) -> None:
         """Delete the file (``FileNotFoundError`` if already gone) and drop it from the run."""
-        self._require_writable("delete")
-        self._storage.overlay.delete(self._relpath)
+        self._delete_file()
         self._forget_in_run()
 
     def __repr__(self) -> str:

@@ -137,11 +137,12 @@ class CopickRoot:
         return self._runs
 
     def query(self) -> list[CopickRun]:
-        """List the runs: the config's ``runs`` list when given, else the run folders of both layers
-        and the runs of the project's catalogs (a catalog's record gives the run its meta)."""
-        records = {}
-        if self._storage is not None and self._storage.catalogs:
-            records = {r.meta.name: r for r in self._storage.records(RUN)}
+        """List the runs: the config's ``runs`` list when given, else the runs of every catalog of the
+        project (its folder layers' run folders, a portal's runs), merged by name, sorted. A run listed
+        by a catalog of another source than the folders gets its meta from there."""
+        storage = self._storage
+        if storage is None:
+            return []
         if self.config.runs is not None:
             names = list(self.config.runs)
             for name in names:
@@ -149,17 +150,22 @@ class CopickRoot:
                     layout.check_run_name(name)
                 except (InvalidNameError, TypeError) as err:
                     raise ConfigError(f"The config's 'runs' list holds an unusable run name: {err}") from None
-        elif self._storage is None:
-            names = []
+            records = {r.meta.name: r for catalog in storage.catalogs for r in catalog.records(RUN)}
         else:
-            names = {e.name for e, _, _ in self._storage.list_dir(layout.RUNS_DIR) if e.is_dir}
-            names = sorted(names | set(records))
-        return [
-            from_record(self.run_class(self, records[n].meta), records[n])
-            if n in records
-            else self.run_class(self, CopickRunMeta(name=n))
-            for n in names
-        ]
+            records = {}
+            for record in storage.records(RUN):
+                records.setdefault(record.meta.name, record)  # catalogs first, then static
+            names = sorted(records)
+        storage.expect_runs(names)
+        run_class = self.run_class
+        runs = []
+        for name in names:
+            record = records.get(name)
+            if record is None:
+                runs.append(run_class(self, CopickRunMeta(name=name)))
+            else:
+                runs.append(from_record(run_class(self, record.meta), record))
+        return runs
 
     def get_run(self, name: str, **kwargs: Any) -> CopickRun | None:
         """The run called ``name``, or ``None``. Before listing, only checks that its folder exists."""

@@ -25,6 +25,7 @@ from copick.util.escape import sanitize_name
 _log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
+    from copick.catalog import Locator, Record
     from copick.entities.root import CopickRoot
     from copick.storage import ProjectStorage
 
@@ -37,6 +38,8 @@ class CopickRun(AnnotationsMixin):
     mesh_class = CopickMesh
     filaments_class = CopickFilaments
     segmentation_class = CopickSegmentation
+    _loc: Locator | None = None  # the folder it was listed from (a layer's), if any
+    _record: Record | None = None  # the record of a catalog of another source (portal)
 
     def __init__(self, root: CopickRoot, meta: CopickRunMeta, config: Any = None):
         self.root = root
@@ -79,19 +82,6 @@ class CopickRun(AnnotationsMixin):
         if items is not None and entity in items:
             items.remove(entity)
 
-    _READ_AHEAD = 32
-
-    def _prefetch_scope(self) -> list[str]:
-        """This run's folder, then the next runs of the root's list: on object stores they are listed
-        together, since loops over ``root.runs`` ask for them next."""
-        runs = self.root._runs or []
-        index = next((i for i, run in enumerate(runs) if run is self), None)
-        following = runs[index + 1 : index + self._READ_AHEAD] if index is not None else []
-        return [self._relpath, *(run._relpath for run in following)]
-
-    def _list(self, folder: str) -> list:
-        return self._storage.list_dir(layout.join(self._relpath, folder), within=self._prefetch_scope())
-
     # --- voxel spacings ------------------------------------------------------------------------
 
     @property
@@ -102,16 +92,10 @@ class CopickRun(AnnotationsMixin):
 
     def _query_voxel_spacings(self) -> list[CopickVoxelSpacing]:
         found: dict[float, CopickVoxelSpacing] = {}
-        for record in self._storage.records(VOXEL_SPACING, self.name):  # catalogs first, like static
-            found.setdefault(
-                record.meta.voxel_size, from_record(self.voxel_spacing_class(self, record.meta), record)
-            )
-        for entry, _layer, _ro in self._list(""):
-            size = layout.parse_voxel_spacing_dirname(entry.name) if entry.is_dir else None
-            if size is not None and size not in found:  # static first: its copy wins
-                vs = self.voxel_spacing_class(self, CopickVoxelSpacingMeta(voxel_size=size))
-                vs._dirname = entry.name
-                found[size] = vs
+        for record in self._storage.records(VOXEL_SPACING, self.name):
+            size = record.meta.voxel_size
+            if size not in found:  # catalogs first, then static: the first copy wins
+                found[size] = from_record(self.voxel_spacing_class(self, record.meta), record)
         return list(found.values())
 
     def get_voxel_spacing(self, voxel_size: float, **kwargs: Any) -> CopickVoxelSpacing | None:
@@ -255,28 +239,10 @@ class CopickRun(AnnotationsMixin):
         return self._segmentations
 
     def _query_segmentations(self) -> list[CopickSegmentation]:
-        found = [
-            from_record(self.segmentation_class(self, r.meta, read_only=True), r)
+        return [
+            from_record(self.segmentation_class(self, r.meta, read_only=r.read_only), r)
             for r in self._storage.records(SEGMENTATION, self.name)
         ]
-        for directory in dict.fromkeys(layout.SEGMENTATION_DIRS.values()):
-            for entry, _layer, read_only in self._list(directory):
-                ident = layout.parse_segmentation_store_name(entry.name, directory) if entry.is_dir else None
-                if ident is None:
-                    continue
-                meta = CopickSegmentationMeta.model_construct(
-                    user_id=ident.user_id,
-                    session_id=ident.session_id,
-                    name=ident.name,
-                    is_multilabel=ident.segmentation_type == "multilabel",
-                    is_instance=ident.segmentation_type == "instance",
-                    is_panoptic=ident.segmentation_type == "panoptic",
-                    voxel_size=ident.voxel_size,
-                )
-                seg = self.segmentation_class(self, meta, read_only=read_only)
-                seg._store_name = entry.name
-                found.append(seg)
-        return found
 
     def get_segmentations(
         self,

@@ -25,12 +25,12 @@ class CopickSegmentation(SessionMixin, VolumeEntity):
     """A binary, multilabel, instance or panoptic segmentation at one voxel size."""
 
     _kind = "segmentation"
+    _blob_is_folder = True
 
     def __init__(self, run: CopickRun, meta: CopickSegmentationMeta, read_only: bool = False):
         self.run = run
         self.meta = meta
         self.read_only = read_only
-        self._store_name: str | None = None  # the listed folder name, when it differs from ours
 
     # --- identity ------------------------------------------------------------------------------
 
@@ -83,12 +83,14 @@ class CopickSegmentation(SessionMixin, VolumeEntity):
 
     @property
     def filename(self) -> str:
-        return self._store_name or layout.segmentation_store_name(
+        """The store's folder name: as listed (``10.0_...`` written elsewhere stays so), else copick's."""
+        if self._loc is not None and self._record is None:
+            return self._loc.path.rsplit("/", 1)[-1]
+        return layout.segmentation_store_name(
             self.voxel_size, self.user_id, self.session_id, self.name, self.segmentation_type
         )
 
-    @property
-    def _relpath(self) -> str:
+    def _layout_path(self) -> str:
         return layout.join(self.run._relpath, self.directory, self.filename)
 
     @property

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from copick import layout
-from copick.entities.base import require_str, storage_of
+from copick.catalog import FEATURES
+from copick.entities.base import from_record, require_str, storage_of
 from copick.entities.volume import VolumeEntity, as_volume, zyx
 from copick.errors import EntityExistsError
 from copick.metadata import CopickFeaturesMeta, CopickTomogramMeta
@@ -22,6 +23,7 @@ class CopickFeatures(VolumeEntity):
     """A feature map computed from a tomogram (``<tomo>_<feature>_features.zarr``, channel-first)."""
 
     _kind = "features"
+    _blob_is_folder = True
 
     def __init__(self, tomogram: CopickTomogram, meta: CopickFeaturesMeta, read_only: bool = False):
         self.tomogram = tomogram
@@ -40,8 +42,7 @@ class CopickFeatures(VolumeEntity):
     def _storage(self) -> ProjectStorage:
         return self.tomogram._storage
 
-    @property
-    def _relpath(self) -> str:
+    def _layout_path(self) -> str:
         name = layout.features_store_name(self.tomo_type, self.feature_type)
         return layout.join(self.tomogram.voxel_spacing._relpath, name)
 
@@ -76,6 +77,7 @@ class CopickTomogram(VolumeEntity):
     """A reconstructed volume at one voxel spacing, usually a 3-level pyramid."""
 
     _kind = "tomogram"
+    _blob_is_folder = True
     features_class = CopickFeatures
 
     def __init__(
@@ -98,8 +100,7 @@ class CopickTomogram(VolumeEntity):
     def _storage(self) -> ProjectStorage:
         return storage_of(self.voxel_spacing.run.root)
 
-    @property
-    def _relpath(self) -> str:
+    def _layout_path(self) -> str:
         return layout.join(self.voxel_spacing._relpath, layout.tomogram_store_name(self.tomo_type))
 
     # --- feature maps ----------------------------------------------------------------------------
@@ -115,16 +116,12 @@ class CopickTomogram(VolumeEntity):
         self._features = value
 
     def _query_features(self) -> list[CopickFeatures]:
-        found = []
         vs = self.voxel_spacing
-        for entry, _layer, read_only in self._storage.list_dir(vs._relpath, within=vs.run._prefetch_scope()):
-            feature_type = (
-                layout.parse_features_store_name(entry.name, self.tomo_type) if entry.is_dir else None
-            )
-            if feature_type is not None:
-                meta = CopickFeaturesMeta(tomo_type=self.tomo_type, feature_type=feature_type)
-                found.append(self.features_class(self, meta, read_only=read_only))
-        return found
+        return [
+            from_record(self.features_class(self, r.meta, read_only=r.read_only), r)
+            for r in self._storage.records(FEATURES, vs.run.name, vs.voxel_size)
+            if r.meta.tomo_type == self.tomo_type
+        ]
 
     def get_features(self, feature_type: str) -> CopickFeatures | None:
         return next((f for f in self.features if f.feature_type == feature_type), None)

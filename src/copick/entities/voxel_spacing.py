@@ -14,6 +14,7 @@ from copick.metadata import CopickTomogramMeta, CopickVoxelSpacingMeta
 from copick.util.escape import sanitize_name
 
 if TYPE_CHECKING:
+    from copick.catalog import Locator, Record
     from copick.entities.run import CopickRun
     from copick.storage import ProjectStorage
 
@@ -22,12 +23,13 @@ class CopickVoxelSpacing:
     """All data of a run at one voxel size (Angstrom). Its tomograms merge both layers."""
 
     tomogram_class = CopickTomogram
+    _loc: Locator | None = None  # the folder it was listed from (a layer's), if any
+    _record: Record | None = None  # the record of a catalog of another source (portal)
 
     def __init__(self, run: CopickRun, meta: CopickVoxelSpacingMeta, config: Any = None):
         self.run = run
         self.meta = meta
         self._tomograms: list[CopickTomogram] | None = None
-        self._dirname = layout.voxel_spacing_dirname(meta.voxel_size)
 
     @property
     def voxel_size(self) -> float:
@@ -36,6 +38,14 @@ class CopickVoxelSpacing:
     @property
     def _storage(self) -> ProjectStorage:
         return storage_of(self.run.root)
+
+    @property
+    def _dirname(self) -> str:
+        """Its folder name: as listed (``VoxelSpacing10.0`` written by hand stays so), else copick's."""
+        loc = self._loc
+        return (
+            loc.path.rsplit("/", 1)[-1] if loc is not None else layout.voxel_spacing_dirname(self.voxel_size)
+        )
 
     @property
     def _relpath(self) -> str:
@@ -54,19 +64,10 @@ class CopickVoxelSpacing:
         return self._tomograms
 
     def _query_tomograms(self) -> list[CopickTomogram]:
-        found = [
-            from_record(self.tomogram_class(self, r.meta, read_only=True), r)
+        return [
+            from_record(self.tomogram_class(self, r.meta, read_only=r.read_only), r)
             for r in self._storage.records(TOMOGRAM, self.run.name, self.voxel_size)
         ]
-        for entry, _layer, read_only in self._storage.list_dir(
-            self._relpath, within=self.run._prefetch_scope()
-        ):
-            tomo_type = layout.parse_tomogram_store_name(entry.name) if entry.is_dir else None
-            if tomo_type is not None:
-                found.append(
-                    self.tomogram_class(self, CopickTomogramMeta(tomo_type=tomo_type), read_only=read_only)
-                )
-        return found
 
     def get_tomogram(self, tomo_type: str) -> CopickTomogram | None:
         """Deprecated: the first tomogram of ``tomo_type``, or ``None``. Use ``get_tomograms``."""

@@ -1,7 +1,9 @@
 """Upstream names of the static/overlay layer classes.
 
-Layering lives in ``copick.storage.ProjectStorage`` and every entity already carries ``read_only``;
-these classes exist so that code importing or subclassing them keeps working.
+Layering lives in ``copick.catalog``: a project's catalogs (other sources, then the static layer's, then
+the overlay's) list every entity, and each entity reads and writes through the locator of its record
+(``read_only`` when the record is). These classes exist so that code importing or subclassing them
+keeps working.
 """
 
 from __future__ import annotations

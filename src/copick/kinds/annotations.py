@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from copick.kinds.base import Kind
-from copick.kinds.copying import copy_annotation_model, copy_file, copy_json_document
 
 __all__ = ["FILAMENTS", "MESHES", "PICKS", "AnnotationKind"]
 
@@ -22,19 +20,11 @@ class AnnotationKind(Kind):
     form = _FORM
     object_field = "object_name"
 
-    def __init__(
-        self,
-        object_type: str,
-        plural: str,
-        example: str,
-        creator: str,
-        copier: Callable[[Any, Any, dict[str, Any]], None],
-    ):
+    def __init__(self, object_type: str, plural: str, example: str, creator: str):
         self.object_type = object_type
         self.plural = plural
         self.example = example
         self._creator = creator
-        self._copier = copier
 
     def entities(self, run: Any) -> list[Any]:
         return list(getattr(run, self.plural))
@@ -55,12 +45,7 @@ class AnnotationKind(Kind):
         create = getattr(run, self._creator)
         return create(identity["object_name"], identity["session_id"], identity["user_id"], exist_ok=exist_ok)
 
-    def copy(self, source: Any, target: Any, identity: dict[str, Any]) -> None:
-        self._copier(source, target, identity)
 
-
-PICKS = AnnotationKind("picks", "picks", "ribosome:alice/1", "new_picks", copy_annotation_model)
-MESHES = AnnotationKind("mesh", "meshes", "membrane:alice/1", "new_mesh", copy_file)
-FILAMENTS = AnnotationKind(
-    "filaments", "filaments", "microtubule:alice/1", "new_filaments", copy_json_document
-)
+PICKS = AnnotationKind("picks", "picks", "ribosome:alice/1", "new_picks")
+MESHES = AnnotationKind("mesh", "meshes", "membrane:alice/1", "new_mesh")
+FILAMENTS = AnnotationKind("filaments", "filaments", "microtubule:alice/1", "new_filaments")

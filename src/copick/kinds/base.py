@@ -8,21 +8,12 @@ File naming stays in ``copick.layout``; the entity classes do the I/O.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
 from typing import Any
 
+from copick.entities.base import as_filter as as_set  # one filter rule for entities and kinds
 from copick.errors import ReadOnlyError
 
 __all__ = ["Kind", "as_set", "open_project", "transfer"]
-
-
-def as_set(value: Any) -> frozenset | None:
-    """A filter given as one value or an iterable of values, as a set (``None`` accepts everything)."""
-    if value is None:
-        return None
-    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
-        return frozenset((value,))
-    return frozenset(value)
 
 
 def open_project(root: Any) -> Any:
@@ -70,8 +61,10 @@ class Kind:
         raise NotImplementedError
 
     def copy(self, source: Any, target: Any, identity: dict[str, Any]) -> None:
-        """Copy the content of ``source`` into the new entity ``target`` of identity ``identity``."""
-        raise NotImplementedError
+        """Copy the content of ``source`` into the new entity ``target`` of identity ``identity``
+        (the entity's own ``copy_from``: files byte for byte or rewritten with the target's
+        identity, images as whole folders)."""
+        target.copy_from(source)
 
     def accepts(self, parts: dict[str, Any], entity: Any) -> bool:
         """Kind-specific selection by a parsed URI beyond its components (type flags); default: all."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from copick.kinds.base import Kind
-from copick.kinds.copying import copy_image_tree
 
 __all__ = [
     "FEATURES",
@@ -123,9 +122,6 @@ class SegmentationKind(Kind):
             **flags,
         )
 
-    def copy(self, source: Any, target: Any, identity: dict[str, Any]) -> None:
-        copy_image_tree(source, target, identity)
-
     def pickable_object(self, identity: dict[str, Any]) -> str | None:
         """Binary and instance segmentations are named after a pickable object."""
         return identity["name"] if identity["segmentation_type"] in ("binary", "instance") else None
@@ -161,9 +157,6 @@ class TomogramKind(Kind):
         size = identity["voxel_spacing"]
         vs = run.get_voxel_spacing(size) or run.new_voxel_spacing(size, exist_ok=True)
         return vs.new_tomogram(identity["tomo_type"], exist_ok=exist_ok)
-
-    def copy(self, source: Any, target: Any, identity: dict[str, Any]) -> None:
-        copy_image_tree(source, target, identity)
 
 
 class FeatureKind(Kind):
@@ -203,9 +196,6 @@ class FeatureKind(Kind):
                 "to hold the feature map."
             )
         return tomograms[0].new_features(identity["feature_type"], exist_ok=exist_ok)
-
-    def copy(self, source: Any, target: Any, identity: dict[str, Any]) -> None:
-        copy_image_tree(source, target, identity)
 
 
 SEGMENTATIONS = SegmentationKind()
