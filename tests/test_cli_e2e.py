@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -19,9 +18,6 @@ pytestmark = pytest.mark.skipif(
     not SCRIPT.exists(), reason="copick console script not installed (pip install -e .)"
 )
 
-# Generous bound for a loaded CI machine; the target (and what bench/ measures) is < 0.3 s.
-STARTUP_LIMIT_S = 1.0
-
 
 def copick_cli(*args: str, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("COPICK_")}
@@ -29,26 +25,12 @@ def copick_cli(*args: str, cwd: Path | None = None, **env: str) -> subprocess.Co
     return subprocess.run([str(SCRIPT), *args], capture_output=True, text=True, cwd=cwd, env=environment)
 
 
-def best_time(*args: str, repeat: int = 3) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        done = copick_cli(*args)
-        times.append(time.perf_counter() - start)
-        assert done.returncode == 0, done.stderr
-    return min(times)
-
-
-def test_startup_is_fast() -> None:
-    assert best_time("--version") < STARTUP_LIMIT_S
-    assert best_time("--help") < STARTUP_LIMIT_S
-
-
 def test_building_the_cli_loads_no_heavy_module() -> None:
     code = (
         "import sys; from copick.cli.cli import cli; assert 'cp' in cli.commands; "
         "heavy = ('numpy', 'zarr', 'rich', 'pydantic', 'fsspec', 'importlib.metadata', 'copick.ops.manage', "
-        "'copick.entities.root', 'trimesh', 'textual', 'logging'); "
+        "'copick.entities.root', 'trimesh', 'textual', 'logging', 'PIL', 'jinja2', 'dask', 'distributed', "
+        "'asyncssh', 'smbprotocol', 'ome_zarr_models'); "
         "print(','.join(m for m in heavy if m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
