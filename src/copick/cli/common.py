@@ -207,9 +207,19 @@ def option_group(*options: Callable[[F], F]) -> Callable[[F], F]:
     return apply
 
 
+def _store_executor(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from copick.ops.run import use_executor
+
+    ctx.meta[f"copick.option.{param.name}"] = value
+    use_executor(ctx.meta.get("copick.option.executor"), ctx.meta.get("copick.option.scheduler"))
+    return value
+
+
 def workers_option(default: int, help: str = "Number of parallel worker threads.") -> Callable[[F], F]:
-    """``-w/--workers`` with its other spelling ``--max-workers`` (one value, parameter ``workers``)."""
-    return click.option(
+    """``-w/--workers`` with its other spelling ``--max-workers`` (one value, parameter ``workers``),
+    followed by ``--executor {thread,process,dask}`` and ``--scheduler ADDRESS`` (recorded for the
+    command's ``map_runs`` calls, see ``copick.ops.run.use_executor``; not passed to the command)."""
+    workers = click.option(
         "-w",
         "--workers",
         "--max-workers",
@@ -219,6 +229,26 @@ def workers_option(default: int, help: str = "Number of parallel worker threads.
         show_default=True,
         help=help,
     )
+    executor = click.option(
+        "--executor",
+        type=click.Choice(["thread", "process", "dask"]),
+        default=None,
+        expose_value=False,
+        envvar="COPICK_EXECUTOR",
+        callback=_store_executor,
+        help="Where per-run work runs: threads (default), processes of this machine, or a Dask cluster "
+        "(a LocalCluster of --workers tasks unless --scheduler is given). Needs copick[dask] for dask.",
+    )
+    scheduler = click.option(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        expose_value=False,
+        envvar="COPICK_SCHEDULER",
+        callback=_store_executor,
+        help="Address of a running Dask scheduler (e.g. tcp://10.0.0.5:8786); implies --executor dask.",
+    )
+    return option_group(workers, executor, scheduler)
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -4,6 +4,9 @@ OME-Zarr store in one layer, read region by region and written as a whole pyrami
 A whole-image write never exposes a half-written image: the new pyramid is staged in a hidden
 sibling folder and switched in (see ``copick.staging``: an atomic swap on local disks; on object
 stores one writer at a time, with the completion marker ``.zgroup`` written last).
+
+``to_dask`` and ``from_dask`` (``copick.formats.dask_volumes``, needs ``copick[dask]``) read a level as a
+lazy Dask array and write a whole image from one, block by block, for images larger than memory.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ import numpy as np
 from copick import layout, staging
 from copick.entities.base import StoredEntity
 from copick.errors import InvalidDataError, MissingLevelError
+
+_KIND_DEFAULT: Any = object()  # "the default dtype of this kind of image" (None means "choose")
 
 
 def zyx(x: slice, y: slice, z: slice) -> tuple[slice, slice, slice]:
@@ -67,10 +72,139 @@ class VolumeEntity(StoredEntity):
         self._require_writable("write")
         ome.write_region(self.zarr(), str(zarr_group), data, index or None)
 
+    # --- Dask arrays ----------------------------------------------------------------------------
+
+    def _open_level(self, level: str | int) -> Any:
+        from copick.formats import ome
+
+        try:
+            return ome.open_level(self.zarr(), str(level))
+        except MissingLevelError:
+            if self._record is not None or not staging.tidy(self._layer, self._relpath):  # killed writer?
+                raise
+            return ome.open_level(self.zarr(), str(level))
+
+    def to_dask(self, level: str | int = "0", chunks: Any = None) -> Any:
+        """Level ``level`` as a lazy ``dask.array``, chunked as stored (or as ``chunks`` says): each
+        block reads only its own zarr chunks when computed, in this process or on Dask workers (the
+        array pickles; remote layers are reached from the workers). ``None`` for an object without a
+        density map. Needs ``copick[dask]``."""
+        from copick.formats.dask_volumes import level_array
+
+        if self.zarr() is None:  # a pickable object that is not a particle
+            return None
+        array = self._open_level(level)
+        return level_array(self._layer, self._blob_path, str(level), chunks, array)
+
+    def from_dask(
+        self,
+        data: Any,
+        levels: int | None = None,
+        dtype: Any = _KIND_DEFAULT,
+        voxel_size: float | None = None,
+        chunks: Any = None,
+        batch_bytes: int | None = None,
+    ) -> None:
+        """Replace the image with ``data`` (a ``dask.array``, or any array-like) and its pyramid,
+        computed block by block: the whole volume is never held in memory (about ``batch_bytes``,
+        default 64 MiB, plus a few chunks). The files are those ``from_numpy`` writes for the same
+        data and arguments. Level 0's blocks are computed by Dask's active scheduler (the default
+        ``distributed.Client`` when there is one); this process writes them.
+
+        Defaults follow ``from_numpy`` of each kind: tomograms 3 levels of float32 block means at the
+        voxel spacing's size; segmentations 1 level, nearest-neighbour pyramid, the smallest unsigned
+        dtype holding the labels; object maps 1 level of float32 at ``voxel_size`` (required).
+        ``chunks`` changes the stored chunk shape (default 256³). Needs ``copick[dask]``.
+        """
+        from copick.formats import dask_volumes
+
+        kind = self._kind
+        if kind not in ("tomogram", "segmentation", "object"):
+            raise TypeError(f"from_dask writes tomograms, segmentations and object maps, not {kind}s.")
+        self._require_writable("write")
+        data = dask_volumes.as_dask(data)
+        options: dict[str, Any] = {"method": "mean"}
+        if kind == "segmentation":
+            data, size = self._segmentation_for_dask(data, dtype, options)
+            levels = 1 if levels is None else levels
+        else:
+            if kind == "object":
+                if not getattr(self, "is_particle", False):
+                    raise ValueError(
+                        f"Object {self.name} is not a particle; only particles have density maps."
+                    )
+                if voxel_size is None:
+                    raise TypeError("from_dask of an object map needs its voxel_size (Angstrom).")
+                size, levels = voxel_size, 1 if levels is None else levels
+            else:
+                size = self.voxel_spacing.voxel_size if voxel_size is None else voxel_size
+                levels = 3 if levels is None else levels
+            _check_volume(data, self._location)
+            target = np.float32 if dtype is _KIND_DEFAULT else dtype
+            if target is not None:
+                data = data.astype(target)
+        if chunks is not None:
+            options["chunks"] = chunks
+        if batch_bytes is not None:
+            options["batch_bytes"] = batch_bytes
+        staging.rewrite(
+            self._storage.overlay,
+            self._relpath,
+            lambda store: dask_volumes.write_pyramid(store, data, levels, size, **options),
+            self._location,
+        )
+
+    def _segmentation_for_dask(self, data: Any, dtype: Any, options: dict[str, Any]) -> tuple[Any, float]:
+        """Labels of a segmentation checked and typed as ``from_numpy`` does; its write options."""
+        from copick.formats import dask_volumes, ome
+
+        panoptic = bool(getattr(self, "is_panoptic", False))
+        if panoptic and (data.ndim != 4 or data.shape[0] != 2):
+            raise InvalidDataError(
+                f"{self._location}: a panoptic segmentation must have shape (2, Z, Y, X) "
+                f"(label and instance channels), got {tuple(data.shape)}."
+            )
+        if not panoptic:
+            _check_volume(data, self._location)
+        floor = np.uint16 if getattr(self, "is_instance", False) or panoptic else np.uint8
+        requested = None if dtype is _KIND_DEFAULT else dtype
+        target = ome.choose_segmentation_dtype(dask_volumes.range_probe(data), floor, requested)
+        options["method"] = "nearest"
+        if panoptic:
+            from copick.entities.segmentation import _PANOPTIC_METADATA
+
+            self._check_panoptic_dask(data)
+            options.update(channel_axis=True, metadata=_PANOPTIC_METADATA, chunks=(1, 256, 256, 256))
+        return data.astype(target), self.voxel_size
+
+    def _check_panoptic_dask(self, data: Any) -> None:
+        """``from_numpy``'s panoptic rules, computed blockwise: known labels, no instance on background."""
+        import dask
+        import dask.array as da
+
+        labels, instances = data[0], data[1]
+        present, stray = dask.compute(da.unique(labels), da.count_nonzero((labels == 0) & (instances != 0)))
+        self._check_panoptic(present, np.zeros_like(present))
+        if int(stray):
+            raise InvalidDataError(
+                f"{self._location}: {int(stray)} background voxels (label 0) carry an instance ID; "
+                "instances belong to an object."
+            )
+
     def _delete_store(self) -> None:
         self._require_writable("delete")
         self._storage.overlay.delete(self._relpath)
         staging.tidy(self._storage.overlay, self._relpath, roll_forward=False)
+
+
+def _check_volume(data: Any, where: str) -> None:
+    """The checks of ``as_volume`` for an array that stays lazy (shape and dtype only)."""
+    if data.ndim != 3:
+        raise InvalidDataError(
+            f"{where}: a volume must be a 3-D array indexed [z, y, x], got shape {tuple(data.shape)}."
+        )
+    if np.dtype(data.dtype).kind not in "buif":
+        raise InvalidDataError(f"{where}: a volume must hold numbers, got dtype {data.dtype}.")
 
 
 def as_volume(data: Any, where: str) -> np.ndarray:

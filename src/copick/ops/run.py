@@ -1,4 +1,5 @@
-"""Run a callback over many runs of a project, in threads or processes, with one progress bar.
+"""Run a callback over many runs of a project, in threads, processes or on a Dask cluster, with one
+progress bar.
 
 ``map_runs`` is the work-horse of the commands and of plugins; ``report_results`` logs a summary of
 ``{"processed": n, "errors": [...]}`` results. When a ``copick`` command is running, the failures it
@@ -15,7 +16,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-__all__ = ["map_runs", "note_failures", "progress", "report_results"]
+__all__ = ["PARALLELISMS", "map_runs", "note_failures", "progress", "report_results", "use_executor"]
 
 _log = logging.getLogger(__name__)
 
@@ -105,6 +106,17 @@ def _run_name(run: Any) -> str:
     return run if isinstance(run, str) else run.name
 
 
+def _shipped(run: Any) -> Any:
+    """What another process receives for ``run``: a name stays a name, a run object becomes its name
+    (looked up there with that process's root), anything else (such as a target run named before it
+    exists) is sent as is, for the callback."""
+    if isinstance(run, str):
+        return run
+    from copick.entities.run import CopickRun
+
+    return run.name if isinstance(run, CopickRun) else run
+
+
 def _call(callback: Callable, root: Any, run: Any, kwargs: dict[str, Any]) -> Any:
     """Resolve ``run`` (a name or a run) and call ``callback(run, **kwargs)``."""
     if isinstance(run, str):
@@ -115,9 +127,9 @@ def _call(callback: Callable, root: Any, run: Any, kwargs: dict[str, Any]) -> An
     return callback(run, **kwargs)
 
 
-def _call_in_process(callback: Callable, handle: _RootHandle, run_name: str, kwargs: dict[str, Any]) -> Any:
+def _call_in_process(callback: Callable, handle: _RootHandle, run: Any, kwargs: dict[str, Any]) -> Any:
     """Worker-process entry point: names are materialised with the worker's own root."""
-    return _call(callback, handle.root, run_name, kwargs)
+    return _call(callback, handle.root, run, kwargs)
 
 
 def _log_run_error(name: str, err: BaseException) -> None:
@@ -125,25 +137,113 @@ def _log_run_error(name: str, err: BaseException) -> None:
     _log.debug(f"Traceback of the error in run {name}:", exc_info=(type(err), err, err.__traceback__))
 
 
+# --------------------------------------------------------------------------------------------------------
+# The executor of a copick command (--executor / --scheduler)
+# --------------------------------------------------------------------------------------------------------
+
+PARALLELISMS = ("thread", "process", "dask")
+_EXECUTOR_KEY = "copick.executor"
+
+
+def use_executor(executor: str | None, scheduler: str | None = None) -> None:
+    """Record a command's ``--executor``/``--scheduler`` on its click context: the ``map_runs`` calls of
+    that command that leave ``parallelism`` unset run there. A scheduler address implies ``dask``.
+    At the end of the command, a choice that no ``map_runs`` call could honour is logged as a warning."""
+    import click
+
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return
+    if scheduler:
+        if executor not in (None, "dask"):
+            raise click.UsageError(
+                f"--scheduler is a Dask scheduler: it does not go with --executor {executor}."
+            )
+        executor = "dask"
+    if executor is None:
+        return
+    if executor not in PARALLELISMS:
+        raise click.BadParameter(f"must be one of {', '.join(PARALLELISMS)}", param_hint="--executor")
+    record = ctx.meta.setdefault(_EXECUTOR_KEY, {"executor": "thread", "scheduler": None, "used": False})
+    record["executor"], record["scheduler"] = executor, scheduler or record["scheduler"]
+    if executor != "thread" and not record.get("watching"):
+        record["watching"] = True
+        ctx.call_on_close(lambda: _warn_if_unused(record))
+
+
+def _warn_if_unused(record: dict[str, Any]) -> None:
+    if not record["used"] and record["executor"] != "thread":
+        _log.warning(
+            f"--executor {record['executor']} was not used: this command's work ran in threads "
+            "(only work that can be sent to other processes runs there)."
+        )
+
+
+def _command_executor(callback: Callable) -> tuple[str, Any]:
+    """``(parallelism, scheduler)`` chosen by the running copick command, for ``callback``: threads
+    unless the command asked for processes or dask and ``callback`` pickles (a module-level function,
+    or a ``functools.partial`` of one); closures and lambdas hold state of this process and stay here."""
+    if "click" not in sys.modules:
+        return "thread", None
+    import click
+
+    ctx = click.get_current_context(silent=True)
+    record = ctx.meta.get(_EXECUTOR_KEY) if ctx is not None else None
+    if not record or record["executor"] == "thread":
+        return "thread", None
+    try:
+        pickle.dumps(callback)
+    except Exception:
+        _log.debug(f"{callback!r} cannot be sent to other processes: it runs in threads")
+        return "thread", None
+    record["used"] = True
+    return record["executor"], record["scheduler"]
+
+
+# --------------------------------------------------------------------------------------------------------
+# map_runs
+# --------------------------------------------------------------------------------------------------------
+
+
 def map_runs(
     callback: Callable[..., Any],
     root: Any,
     runs: Iterable[Any],
     workers: int = 8,
-    parallelism: str = "thread",
+    parallelism: str | None = None,
     run_args: Sequence[dict[str, Any]] | None = None,
     show_progress: bool = True,
     task_desc: str | None = None,
+    client: Any = None,
     **kwargs: Any,
 ) -> dict[str, Any]:
-    """Call ``callback(run, **run_args[i], **kwargs)`` for every run; return ``{run_name: result}``.
+    """Call ``callback(run, **run_args[i], **kwargs)`` for every run; return ``{run_name: result}``
+    in the order of ``runs``.
 
-    ``runs`` holds run objects or names (names are looked up with ``root.get_run`` inside the worker).
-    ``parallelism`` is ``"thread"`` or ``"process"`` (root and callback must then pickle). An exception
-    in one run is logged and gives that run the result ``None``; the others carry on.
+    ``runs`` holds run objects or names (names are looked up with ``root.get_run`` where the callback
+    runs). ``parallelism``:
+
+    - ``"thread"``: ``workers`` threads of this process;
+    - ``"process"``: ``workers`` processes of this machine (root and callback must pickle);
+    - ``"dask"``: one task per run on a ``dask.distributed`` cluster (``pip install "copick[dask]"``):
+      ``client`` is a ``Client``, a scheduler address, or ``None`` for the current client or else a
+      ``LocalCluster`` of up to ``workers`` tasks at once made for this call (see
+      ``copick.ops.run_dask``). Workers reopen the project from its config; results must pickle.
+    - ``None`` (default): ``"dask"`` when a ``client`` is given, else what the running ``copick``
+      command's ``--executor`` says (for a callback that pickles), else ``"thread"``.
+
+    An exception in one run is logged (``Error processing run NAME: ...``) and gives that run the
+    result ``None``; the others carry on. A progress bar is drawn on stderr when it is a terminal.
     """
-    if parallelism not in ("thread", "process"):
-        raise ValueError(f"parallelism must be 'thread' or 'process', got {parallelism!r}.")
+    if parallelism is None:
+        if client is not None:
+            parallelism = "dask"
+        else:
+            parallelism, client = _command_executor(callback)
+    if parallelism not in PARALLELISMS:
+        raise ValueError(f"parallelism must be 'thread', 'process' or 'dask', got {parallelism!r}.")
+    if client is not None and parallelism != "dask":
+        raise ValueError(f"client= is for parallelism='dask', not {parallelism!r}.")
     runs = list(runs)
     if run_args is not None:
         run_args = list(run_args)
@@ -156,6 +256,15 @@ def map_runs(
     workers = max(1, int(workers or 1))
 
     with progress(len(runs), description, show_progress) as advance:
+        if not runs:
+            return results
+        if parallelism == "dask":
+            from copick.ops.run_dask import map_runs_dask
+
+            items = [_shipped(run) for run in runs]
+            return map_runs_dask(
+                callback, root, names, items, per_run, results, advance, _log_run_error, workers, client
+            )
         if parallelism == "thread" and (workers == 1 or len(runs) <= 1):
             for name, run, kw in zip(names, runs, per_run):
                 try:
@@ -173,16 +282,21 @@ def map_runs(
         else:
             handle = _RootHandle(root)
             pool = ProcessPoolExecutor(max_workers=workers)
-            submit = lambda run, kw: pool.submit(_call_in_process, callback, handle, _run_name(run), kw)  # noqa: E731
+            submit = lambda run, kw: pool.submit(_call_in_process, callback, handle, _shipped(run), kw)  # noqa: E731
         with pool:
             futures = {submit(run, kw): name for name, run, kw in zip(names, runs, per_run)}
-            for future in as_completed(futures):
-                name = futures[future]
-                try:
-                    results[name] = future.result()
-                except Exception as err:
-                    _log_run_error(name, err)
-                advance(1)
+            try:
+                for future in as_completed(futures):
+                    name = futures[future]
+                    try:
+                        results[name] = future.result()
+                    except Exception as err:
+                        _log_run_error(name, err)
+                    advance(1)
+            except KeyboardInterrupt:
+                for future in futures:
+                    future.cancel()
+                raise
     return results
 
 
