@@ -20,6 +20,7 @@ import numpy as np
 _HEADER = 16
 MEMCPYED = 0x02  # header flag: the frame holds the data uncompressed
 _VERSION = 2
+_PROBE_BYTES = 8 * 2**20  # more than any block size Blosc 1 chooses (at most 1 MiB)
 
 
 def frame_info(buf: Any) -> tuple[int, int, int] | None:
@@ -74,20 +75,75 @@ def decode_range(
 
 
 @functools.lru_cache(maxsize=16)
-def _zero_block(codec_config: tuple, dtype: str, blocksize: int) -> bytes:
-    """One compressed block of zeros for ``codec_config``, as Blosc writes it inside a frame."""
-    buf = _blosc(dict(codec_config)).encode(np.zeros(blocksize // np.dtype(dtype).itemsize, dtype=dtype))
+def zero_block(codec_config: tuple, dtype: str, blocksize: int) -> tuple[bytes, bytes] | None:
+    """``(header, block)``: the first 4 header bytes of a frame of ``codec_config`` for ``dtype`` and
+    one compressed block of zeros as Blosc writes it inside a frame of blocks of ``blocksize``;
+    ``None`` if Blosc cannot be made to use that block size."""
+    # Two blocks, the first one kept: alone in a frame, a block is compressed with a little less
+    # room than inside a larger frame (see chunk_writer._room).
+    option = forcing_blocksize(codec_config, dtype, blocksize)
+    if option is None:
+        return None
+    config = {**dict(codec_config), "blocksize": option}
+    buf = _blosc(config).encode(np.zeros(2 * blocksize // np.dtype(dtype).itemsize, dtype=dtype))
     info = frame_info(buf)
     if info is None or info[2] & MEMCPYED or info[1] != blocksize:
-        raise ValueError("unexpected zero-block frame")
-    return bytes(buf[_HEADER + 4 :])
+        return None
+    starts, ends = block_spans(buf, info[0], blocksize)
+    return bytes(buf[:4]), bytes(buf[int(starts[0]) : int(ends[0])])
 
 
 @functools.lru_cache(maxsize=16)
-def _auto_blocksize(codec_config: tuple, dtype: str, nbytes: int) -> int:
-    """The block size Blosc chooses for ``nbytes`` of ``dtype`` (from sizes and codec, not data)."""
-    probe = _blosc(dict(codec_config)).encode(np.zeros(nbytes // np.dtype(dtype).itemsize, dtype=dtype))
-    return struct.unpack_from("<I", probe, 8)[0]
+def auto_blocksize(codec_config: tuple, dtype: str, nbytes: int) -> int:
+    """The block size Blosc chooses for ``nbytes`` of ``dtype`` (from sizes and codec, not data).
+
+    Blosc 1 derives it from the codec, level and type size, capped at ``nbytes``, so a probe of
+    8 MiB of zeros answers for any larger buffer (no 64 MiB probe for a 256³ chunk).
+    """
+    itemsize = np.dtype(dtype).itemsize
+    probe = min(nbytes, _PROBE_BYTES // itemsize * itemsize)
+    frame = _blosc(dict(codec_config)).encode(np.zeros(probe // itemsize, dtype=dtype))
+    blocksize = struct.unpack_from("<I", frame, 8)[0]
+    if probe < nbytes and blocksize >= probe:  # never seen: ask with the full size
+        frame = _blosc(dict(codec_config)).encode(np.zeros(nbytes // itemsize, dtype=dtype))
+        blocksize = struct.unpack_from("<I", frame, 8)[0]
+    return blocksize
+
+
+@functools.lru_cache(maxsize=16)
+def forcing_blocksize(codec_config: tuple, dtype: str, blocksize: int) -> int | None:
+    """The ``blocksize`` option that makes Blosc use blocks of ``blocksize`` bytes; ``None`` if none does.
+
+    Blosc 1 still enlarges a requested block size by the type size for codecs it splits by byte
+    (lz4, blosclz...), so the answer is ``blocksize`` or ``blocksize / typesize``: probed on zeros.
+    """
+    itemsize = np.dtype(dtype).itemsize
+    for option in (blocksize, blocksize // itemsize):
+        if option < 1:
+            continue
+        config = {**dict(codec_config), "blocksize": option}
+        frame = _blosc(config).encode(np.zeros(2 * blocksize // itemsize, dtype=dtype))
+        if struct.unpack_from("<I", frame, 8)[0] == blocksize:
+            return option
+    return None
+
+
+def in_order(frame: Any) -> Any:
+    """``frame`` with its blocks stored in block order, as single-threaded Blosc writes them.
+
+    Blosc's own threads (used when compressing from the main thread) store each block where it
+    finishes; the blocks are the same, so reordering them gives the single-threaded frame.
+    """
+    info = frame_info(frame)
+    if info is None or info[2] & MEMCPYED:
+        return frame
+    starts, ends = block_spans(frame, info[0], info[1])
+    if np.all(starts[1:] == ends[:-1]):
+        return frame
+    view = memoryview(frame)
+    pieces = [view[s:e] for s, e in zip(starts.tolist(), ends.tolist())]
+    offsets = np.cumsum([_HEADER + 4 * len(pieces)] + [len(p) for p in pieces[:-1]], dtype=np.int64)
+    return b"".join([bytes(view[:_HEADER]), offsets.astype("<i4").tobytes(), *pieces])
 
 
 def _blosc(config: dict[str, Any]) -> Any:
@@ -107,7 +163,7 @@ def encode_padded(codec_config: dict[str, Any], prefix: np.ndarray, nbytes: int)
         return None
     key = tuple(sorted(codec_config.items()))
     typesize = prefix.dtype.itemsize
-    blocksize = _auto_blocksize(key, prefix.dtype.str, nbytes)
+    blocksize = auto_blocksize(key, prefix.dtype.str, nbytes)
     if nbytes % blocksize or blocksize % typesize:
         return None
     head_blocks = -(-prefix.nbytes // blocksize)
@@ -117,7 +173,10 @@ def encode_padded(codec_config: dict[str, Any], prefix: np.ndarray, nbytes: int)
     info = frame_info(frame)
     if info is None or info[2] & MEMCPYED or info[1] != blocksize:
         return None
-    zero = _zero_block(key, prefix.dtype.str, blocksize)
+    zero_info = zero_block(key, prefix.dtype.str, blocksize)
+    if zero_info is None:
+        return None
+    zero = zero_info[1]
     starts, ends = block_spans(frame, info[0], blocksize)
     pieces = [bytes(memoryview(frame)[s:e]) for s, e in zip(starts, ends)]
     total_blocks = nbytes // blocksize

@@ -73,10 +73,16 @@ class ChunkCache:
 _CACHE = ChunkCache()
 
 
+def pool_size() -> int:
+    """Threads of the process-wide chunk pool."""
+    return max(2, min(8, os.cpu_count() or 2))
+
+
 @functools.cache
 def _pool() -> concurrent.futures.ThreadPoolExecutor:
-    """One process-wide decoding pool (Blosc releases the GIL), started on first parallel read."""
-    return concurrent.futures.ThreadPoolExecutor(max(2, min(8, os.cpu_count() or 2)), "copick-chunks")
+    """One process-wide pool decoding and encoding chunks (Blosc releases the GIL), started on first
+    use; ``chunk_writer`` compresses on it too."""
+    return concurrent.futures.ThreadPoolExecutor(pool_size(), "copick-chunks")
 
 
 os.register_at_fork(after_in_child=_pool.cache_clear)  # a forked loader worker starts its own threads

@@ -46,6 +46,16 @@ def choose_segmentation_dtype(data: Any, floor: Any = np.uint8, requested: Any =
     floor_dt = np.dtype(floor)
     if arr.dtype.kind not in "buif":
         raise InvalidDataError(f"Segmentation values must be numbers, got an array of dtype {arr.dtype}.")
+    if arr.dtype.kind == "u" and arr.size:
+        # Unsigned labels are non-negative integers: when their type's own range already fits, the
+        # answer does not depend on the values and no pass over the data is needed.
+        smallest = next(c for c in _UNSIGNED if c.itemsize >= floor_dt.itemsize)
+        try:
+            quick = _decide(0, np.iinfo(arr.dtype).max, floor_dt, requested)
+        except InvalidDataError:
+            quick = None
+        if quick is not None and (requested is not None or quick == smallest):
+            return quick
     if arr.dtype.kind == "b" or arr.size == 0:
         lo, hi, finite, integral = (0, 1 if arr.size else 0, True, True)
     else:
@@ -61,6 +71,11 @@ def choose_segmentation_dtype(data: Any, floor: Any = np.uint8, requested: Any =
         raise InvalidDataError(
             "Segmentation values must be integers; found non-integral floating-point values."
         )
+    return _decide(lo, hi, floor_dt, requested)
+
+
+def _decide(lo: Any, hi: Any, floor_dt: np.dtype, requested: Any) -> np.dtype:
+    """The stored dtype for non-negative integral values in ``[lo, hi]`` (``choose_segmentation_dtype``)."""
     if requested is not None:
         req = np.dtype(requested)
         if req.kind in "iu" and hi > np.iinfo(req).max:

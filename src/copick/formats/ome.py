@@ -215,16 +215,30 @@ def _where(store: Any) -> str:
 
 
 def _put(store: Any, key: str, data: bytes) -> None:
-    store[key] = data  # both zarr majors' CopickStore take zarr 2 mapping writes
+    from copick.formats.zarr_store import writable_local_root
+
+    root = writable_local_root(store)
+    if root is None:
+        store[key] = data  # both zarr majors' CopickStore take zarr 2 mapping writes
+        return
+    # A local folder: the file itself (zarr 3 would take a trip through its event loop per key).
+    from copick.formats.chunk_writer import write_file
+
+    path = os.path.join(root, key)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    write_file(path, [data])
 
 
 def _write_level(
     store: Any, key: str, data: np.ndarray, chunks: Sequence[int], compressor: dict[str, Any] | None
 ) -> None:
-    from copick.formats import zarr_store
+    from copick.formats import chunk_writer, zarr_store
 
     meta = array_metadata(data.shape, data.dtype, chunks, compressor)
     _put(store, f"{key}/.zarray", zarr_store.zarr2_json(meta))
+    root = zarr_store.writable_local_root(store)
+    if root is not None and chunk_writer.write_level(os.path.join(root, key), data, meta):
+        return  # local disks: chunk files written directly, compressed piece by piece
     chunk = _padded_single_chunk(data, meta)
     if chunk is None:
         zarr_store.write_level(store, key, data)

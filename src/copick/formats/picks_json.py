@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import itertools
+import operator
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -237,11 +238,13 @@ def _stream_arrays(raw: RawPoints) -> PickArrays:
         np.empty((capacity, 3)), np.empty((capacity, 4, 4)), np.empty(capacity, np.int64), np.empty(capacity)
     )
     n = 0
-    for piece in raw.pieces():
-        if n + len(piece) > capacity:
-            raise ValueError("more points than locations")
-        _fill_arrays(piece, out, n)
-        n += len(piece)
+    with bulk_objects():  # off for the whole loop (see ``encode``)
+        for piece in raw.pieces():
+            if n + len(piece) > capacity:
+                raise ValueError("more points than locations")
+            _fill_arrays(piece, out, n)
+            n += len(piece)
+            del piece
     if n == 0:
         return PickArrays.empty()
     arrays = PickArrays(out.positions[:n], out.transforms[:n], out.instance_ids[:n], out.scores[:n])
@@ -253,17 +256,25 @@ def _stream_arrays(raw: RawPoints) -> PickArrays:
 def _fill_arrays(points: list[dict[str, Any]], out: PickArrays, at: int) -> None:
     """Write the values of JSON ``points`` into rows ``at...`` of ``out``, one C-level pass per field."""
     n, chain = len(points), itertools.chain.from_iterable
-    locations = [p["location"] for p in points]
-    xyz = chain((loc["x"], loc["y"], loc["z"]) for loc in locations)
+    locations = map(operator.itemgetter("location"), points)  # map/itemgetter: loops run in C
+    xyz = chain(map(operator.itemgetter("x", "y", "z"), locations))
     out.positions[at : at + n] = np.fromiter(xyz, float, 3 * n).reshape(n, 3)
     eye = _IDENTITY_LIST
     matrices = [p.get("transformation_") or eye for p in points]
     rows = list(chain(matrices))
-    if len(rows) != 4 * n or any(len(r) != 4 for r in rows):
+    if len(rows) != 4 * n or (n and set(map(len, rows)) != {4}):
         raise ValueError("transformation_ must be 4x4 for every point")
     out.transforms[at : at + n] = np.fromiter(chain(rows), float, 16 * n).reshape(n, 4, 4)
-    out.instance_ids[at : at + n] = np.fromiter((_or(p.get("instance_id"), 0) for p in points), np.int64, n)
-    out.scores[at : at + n] = np.fromiter((_or(p.get("score"), 1.0) for p in points), float, n)
+    out.instance_ids[at : at + n] = np.fromiter(_field(points, "instance_id", 0), np.int64, n)
+    out.scores[at : at + n] = np.fromiter(_field(points, "score", 1.0), float, n)
+
+
+def _field(points: list[dict[str, Any]], key: str, default: Any) -> list[Any]:
+    """``points[i][key]`` for every point, ``default`` where it is missing or ``null``."""
+    values = list(map(dict.get, points, itertools.repeat(key)))
+    if None in values:
+        values = [default if v is None else v for v in values]
+    return values
 
 
 def _points_to_arrays(points: list[dict[str, Any]]) -> PickArrays:
@@ -329,14 +340,25 @@ def encode(header: dict[str, Any], arrays: PickArrays) -> bytes:
     head, tail = text.split(b'\n  "points": []', 1)
     out = bytearray(head)
     out += b'\n  "points": ['
-    for i in range(0, n, _PIECE_POINTS):
-        piece = orjson.dumps(_point_dicts(arrays, i, min(n, i + _PIECE_POINTS)), option=orjson.OPT_INDENT_2)
-        if i:
-            out += b","
-        out += piece[1:-2].replace(b"\n", b"\n  ")  # the elements, indented one level deeper
+    # The collector stays off for the whole loop: each piece's objects are gone before the next one,
+    # and turned on between pieces it would first traverse the last piece's ~300k objects.
+    with bulk_objects():
+        for i in range(0, n, _PIECE_POINTS):
+            # Dumped inside {"points": [...]}, the elements come out indented as in the whole document.
+            piece = orjson.dumps(
+                {"points": _point_dicts(arrays, i, min(n, i + _PIECE_POINTS))}, option=orjson.OPT_INDENT_2
+            )
+            if i:
+                out += b","
+            out += memoryview(piece)[_WRAP_HEAD : len(piece) - _WRAP_TAIL]
+            del piece
     out += b"\n  ]"
     out += tail
     return out
+
+
+_WRAP_HEAD = len(b'{\n  "points": [')
+_WRAP_TAIL = len(b"\n  ]\n}")
 
 
 def _point_dicts(arrays: PickArrays, start: int, stop: int) -> list[dict[str, Any]]:

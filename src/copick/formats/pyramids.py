@@ -50,12 +50,13 @@ def downscale_mean(level: Any, dtype: Any = None) -> np.ndarray:
     plane_bytes = max(1, ny * nx * acc.itemsize)
     step = max(1, SLAB_BYTES // (2 * plane_bytes))  # output planes per slab
     hx, hy = nx // 2, ny // 2
-    for z0 in range(0, oz, step):
+
+    def slab(z0: int) -> None:
         z1 = min(oz, z0 + step)
         block = np.asarray(level[2 * z0 : 2 * z1])
         if ox == 1:
             out[z0:z1] = _narrow_block_mean(block, z1 - z0, oy, acc)
-            continue
+            return
         bz = block.shape[0]
         pairs = np.empty((bz, ny, ox), dtype=acc)
         np.add(block[:, :, 0 : 2 * hx : 2], block[:, :, 1 : 2 * hx : 2], out=pairs[:, :, :hx], dtype=acc)
@@ -69,6 +70,17 @@ def downscale_mean(level: Any, dtype: Any = None) -> np.ndarray:
         del pairs
         total /= 8
         out[z0:z1] = total
+
+    starts = range(0, oz, step)
+    if len(starts) > 1 and isinstance(level, np.ndarray):
+        # numpy releases the GIL in these loops: slabs on the chunk pool use every core.
+        from copick.formats.chunk_cache import _pool
+
+        for future in [_pool().submit(slab, z0) for z0 in starts]:
+            future.result()
+    else:
+        for z0 in starts:
+            slab(z0)
     return out
 
 

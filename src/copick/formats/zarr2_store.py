@@ -59,6 +59,13 @@ def write_level(store: CopickStore, key: str, data: Any) -> None:
     zarr.open_array(store=store, path=key, mode="r+", write_empty_chunks=True)[...] = data
 
 
+def writable_local_root(store: Any) -> str | None:
+    """The folder of a writable ``CopickStore`` on a local disk, else ``None``."""
+    if isinstance(store, CopickStore) and isinstance(store._store, DirectoryStore) and not store.read_only:
+        return store._store.path
+    return None
+
+
 def chunk_separator(array: Any) -> str | None:
     """The chunk key separator recorded in the array's ``.zarray`` (zarr 2's default is ``.``)."""
     key = f"{array.path}/.zarray" if array.path else ".zarray"

@@ -99,6 +99,13 @@ def write_level(store: CopickStore, key: str, data: Any) -> None:
     arr.with_config({"write_empty_chunks": True})[...] = data
 
 
+def writable_local_root(store: Any) -> str | None:
+    """The folder of a writable ``CopickStore`` on a local disk, else ``None``."""
+    if isinstance(store, CopickStore) and store._local_root and not store.read_only:
+        return store._local_root
+    return None
+
+
 def chunk_separator(array: Any) -> str | None:
     """The chunk key separator of a v2 array (``None`` for v3 arrays)."""
     return getattr(array.metadata, "dimension_separator", None)

@@ -13,6 +13,7 @@ level's chunk separator, "no such group" errors) are functions here, answered by
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 from types import ModuleType
@@ -64,12 +65,36 @@ def local_store(path: str) -> Any:
 
 def clear(store: Any) -> None:
     """Empty a store, completion markers (``.zgroup``, ``.zattrs``) first; its folder is kept."""
-    backend().clear(store)
+    root = writable_local_root(store)
+    if root is None:
+        backend().clear(store)
+        return
+    import os
+    import shutil
+
+    for marker in (".zgroup", ".zattrs", "zarr.json"):
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(os.path.join(root, marker))
+    try:
+        entries = list(os.scandir(root))
+    except FileNotFoundError:
+        return
+    for entry in sorted(entries, key=lambda e: e.name):
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(entry.path)
 
 
 def write_level(store: Any, key: str, data: Any) -> None:
     """Fill the v2 array whose ``.zarray`` is already at ``key`` with ``data``, writing every chunk."""
     backend().write_level(store, key, data)
+
+
+def writable_local_root(store: Any) -> str | None:
+    """The folder of a writable store on a local disk (its files can be written directly), else ``None``."""
+    return backend().writable_local_root(store)
 
 
 def chunk_separator(array: Any) -> str | None:
