@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -36,6 +35,7 @@ sys.path.insert(0, str(BENCH))
 
 import refenv  # noqa: E402
 import workloads as wl  # noqa: E402
+from scale_s3 import S3_ENV, count_requests, serve_runs  # noqa: E402
 
 SIZES = {
     "full": {"runs": 200, "work": 400_000, "listing_runs": 20_000, "repeats": 3},
@@ -44,13 +44,6 @@ SIZES = {
 OUR_MODES = ("thread", "process", "dask", "dask-warm")
 REF_MODES = ("thread", "process")
 WORKERS = 2  # this machine has 2 cores
-S3_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_EC2_METADATA_DISABLED": "true",
-}
-_ACCESS = re.compile(r'"(?:\x1b\[[0-9;]*m)?(?:GET|PUT|HEAD|POST|DELETE) \S+ HTTP/')
 
 # --------------------------------------------------------------------------------------------
 # 1. map_runs
@@ -168,37 +161,6 @@ def bench_map_runs(pythons: dict[str, str], envs: dict[str, dict], sizes: dict, 
 # 2. open + list 20,000 runs on loopback S3
 # --------------------------------------------------------------------------------------------
 
-SERVER = textwrap.dedent(
-    """
-    import logging, sys
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.s3.models import s3_backends
-    from moto.server import ThreadedMotoServer
-
-    log_path, bucket, prefix, runs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-    log = open(log_path, "a", buffering=1)
-
-    class Log(logging.Handler):
-        def emit(self, record):
-            log.write(record.getMessage() + "\\n")
-
-    access = logging.getLogger("werkzeug")
-    access.setLevel(logging.INFO)
-    access.addHandler(Log())
-    access.propagate = False
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    backend = s3_backends[DEFAULT_ACCOUNT_ID]["aws"]
-    backend.create_bucket(bucket, "us-east-1")
-    for i in range(runs):
-        backend.put_object(bucket, f"{prefix}/ExperimentRuns/TS_{i:05d}/.meta", b"meta")
-    print(f"http://{host}:{port}", flush=True)
-    sys.stdin.read()
-    server.stop()
-    """
-)
-
 LISTING = textwrap.dedent(
     """
     import json, sys, time
@@ -218,45 +180,22 @@ LISTING = textwrap.dedent(
 )
 
 
-def _requests(log: Path) -> int:
-    text = log.read_text(errors="replace") if log.exists() else ""
-    return sum(1 for line in text.splitlines() if _ACCESS.search(line) and "/moto-api/" not in line)
-
-
 def bench_listing(pythons: dict[str, str], envs: dict[str, dict], sizes: dict) -> list[dict]:
     rows: list[dict] = []
     n = sizes["listing_runs"]
-    with tempfile.TemporaryDirectory() as tmp:
-        log = Path(tmp) / "requests.log"
-        server = subprocess.Popen(
-            [sys.executable, "-c", SERVER, str(log), "copick-scale", "big", str(n)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            env={**os.environ, **S3_ENV},
-        )
-        try:
-            endpoint = server.stdout.readline().strip()
-            if not endpoint.startswith("http://"):
-                raise RuntimeError("the loopback S3 server did not start")
-            fs_args = {"endpoint_url": endpoint, "key": "testing", "secret": "testing"}
-            config = wl.write_config(str(Path(tmp) / "config.json"), "s3://copick-scale/big", fs_args)
-            for _ in range(sizes["repeats"]):
-                for impl, python in pythons.items():
-                    before = _requests(log)
-                    try:
-                        (line,) = run_script(python, LISTING, [config], {**envs[impl], **S3_ENV}, 900)
-                        error = None
-                    except (RuntimeError, subprocess.TimeoutExpired, ValueError) as err:
-                        line, error = {}, str(err)
-                    time.sleep(0.3)  # the server logs a request after answering it
-                    rows.append({"impl": impl, **line, "requests": _requests(log) - before, "error": error})
-        finally:
-            server.stdin.close()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
+    with tempfile.TemporaryDirectory() as tmp, serve_runs(Path(tmp), n) as project:
+        for _ in range(sizes["repeats"]):
+            for impl, python in pythons.items():
+                before = count_requests(project.log)
+                try:
+                    (line,) = run_script(python, LISTING, [project.config], {**envs[impl], **S3_ENV}, 900)
+                    error = None
+                except (RuntimeError, subprocess.TimeoutExpired, ValueError) as err:
+                    line, error = {}, str(err)
+                time.sleep(0.3)  # the server logs a request after answering it
+                rows.append(
+                    {"impl": impl, **line, "requests": count_requests(project.log) - before, "error": error}
+                )
     merged = []
     for impl in pythons:
         got = [r for r in rows if r["impl"] == impl and not r["error"]]

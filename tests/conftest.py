@@ -24,12 +24,16 @@ Fixtures
 ``write_project_config``         factory ``(overlay, static=None, user_id=None, ...) -> config path``.
 ``new_project``                  ``copick.from_file(...)`` of a fresh project on the current backend with
                                  objects proteasome (1), ribosome (2), membrane (3, not a particle).
+``restore_logging``              puts the root logger (level, handlers) and the noisy third-party loggers
+                                 back after a test whose commands reconfigured them (CLI tests use it via
+                                 ``pytestmark = pytest.mark.usefixtures("restore_logging")``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import shutil
 import stat
@@ -103,6 +107,20 @@ def pytest_configure(config: pytest.Config) -> None:
         "volumes: tests of volume entities (tomograms, features, segmentations, object maps)",
     )
     config.addinivalue_line("markers", "s3: tests that talk to the loopback S3 server")
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """Commands reconfigure the root logger (as copick 1.31 did); put it back after the test."""
+    from copick.util.log import _NOISY_LOGGERS
+
+    root = logging.getLogger()
+    saved = root.level, list(root.handlers), {n: logging.getLogger(n).level for n in _NOISY_LOGGERS}
+    yield
+    root.setLevel(saved[0])
+    root.handlers[:] = saved[1]
+    for name, level in saved[2].items():
+        logging.getLogger(name).setLevel(level)
 
 
 # --------------------------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import subprocess
 import sys
@@ -12,10 +11,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from click.testing import CliRunner, Result
 
 import copick
-from copick.cli.cli import cli
+from cli_helpers import assert_one_error, invoke, ok
+
+pytestmark = pytest.mark.usefixtures("restore_logging")
 
 mrcfile = pytest.importorskip("mrcfile")
 tifffile = pytest.importorskip("tifffile")
@@ -34,50 +34,11 @@ SHAPE = (32, 48, 40)
 RNG = np.random.default_rng(7)
 
 
-@pytest.fixture(autouse=True)
-def _restore_logging():
-    """Commands reconfigure the root logger; put it back after each test."""
-    from copick.util.log import _NOISY_LOGGERS
-
-    root = logging.getLogger()
-    saved = root.level, list(root.handlers), {n: logging.getLogger(n).level for n in _NOISY_LOGGERS}
-    yield
-    root.setLevel(saved[0])
-    root.handlers[:] = saved[1]
-    for name, level in saved[2].items():
-        logging.getLogger(name).setLevel(level)
-
-
 @pytest.fixture
 def config(tmp_path: Path) -> str:
     cfg = tmp_path / "config.json"
     copick.new_config(str(cfg), str(tmp_path / "proj"), pickable_objects=OBJECTS)
     return str(cfg)
-
-
-def invoke(words: str, *args: Any, config: str | None = None, **env: str) -> Result:
-    """Run ``copick <words> <args>`` in-process: ``words`` split on spaces, ``args`` (paths) kept whole.
-
-    ``config`` is passed through ``COPICK_CONFIG``.
-    """
-    environment = {"COPICK_CONFIG": config or "", "COPICK_EXIT_ZERO": "", "COPICK_DEBUG": "", **env}
-    return CliRunner().invoke(cli, [*words.split(), *map(str, args)], env=environment)
-
-
-def ok(result: Result) -> Result:
-    assert result.exit_code == 0, result.output
-    return result
-
-
-def assert_one_error(result: Result, *needles: str) -> str:
-    """Exit 1, exactly one ``Error:`` line (naming ``needles``), no traceback, nothing on stdout."""
-    assert result.exit_code == 1, result.output
-    lines = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.stderr and result.stdout == ""
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-    return lines[0]
 
 
 def fresh(config: str) -> Any:

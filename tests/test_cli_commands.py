@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner, Result
 
 import copick
+from cli_helpers import invoke
 from copick.cli.cli import COMMAND_CATEGORIES, cli
+
+pytestmark = pytest.mark.usefixtures("restore_logging")
 
 OBJECTS = [
     {"name": "ribosome", "is_particle": True, "label": 1, "radius": 120.0},
@@ -19,20 +20,6 @@ OBJECTS = [
     {"name": "membrane", "is_particle": False, "label": 3},
 ]
 RUNS = ("TS_001", "TS_002", "TS_003")
-
-
-@pytest.fixture(autouse=True)
-def _restore_logging():
-    """Commands reconfigure the root logger (as copick 1.31 did); put it back after each test."""
-    from copick.util.log import _NOISY_LOGGERS
-
-    root = logging.getLogger()
-    saved = root.level, list(root.handlers), {n: logging.getLogger(n).level for n in _NOISY_LOGGERS}
-    yield
-    root.setLevel(saved[0])
-    root.handlers[:] = saved[1]
-    for name, level in saved[2].items():
-        logging.getLogger(name).setLevel(level)
 
 
 def make_project(tmp_path: Path) -> str:
@@ -52,12 +39,6 @@ def make_project(tmp_path: Path) -> str:
 @pytest.fixture
 def project(tmp_path: Path) -> str:
     return make_project(tmp_path)
-
-
-def invoke(args: list[str], config: str | None = None, **env: str) -> Result:
-    """Run ``copick <args>`` in-process; ``config`` is passed through ``COPICK_CONFIG``."""
-    environment = {"COPICK_CONFIG": config or "", "COPICK_EXIT_ZERO": "", "COPICK_DEBUG": "", **env}
-    return CliRunner().invoke(cli, args, env=environment)
 
 
 def picks_ids(config: str, run: str) -> set[tuple[str, str, str]]:
@@ -336,13 +317,14 @@ def test_cp_segmentation(tmp_path: Path) -> None:
     labels = (np.arange(4 * 5 * 6).reshape(4, 5, 6) % 3).astype(np.uint8)
     run.new_segmentation(10.0, "membrane", "1", is_multilabel=True, user_id="alice").from_numpy(labels)
     result = invoke(
-        ["cp", "segmentation", "membrane:alice/1@10.0?multilabel=true", "membrane:bob/{session_id}"], config
+        ["cp", "segmentation", "membrane:alice/1@10.0?multilabel=true", "membrane:bob/{session_id}"],
+        config=config,
     )
     assert result.exit_code == 0, result.output
     (copy,) = copick.from_file(config).get_run("TS_001").get_segmentations(user_id="bob")
     assert copy.is_multilabel and copy.voxel_size == 10.0
     np.testing.assert_array_equal(copy.numpy(), labels)
-    resample = invoke(["cp", "segmentation", "membrane:alice/1@10.0", "membrane:bob/9@20"], config)
+    resample = invoke(["cp", "segmentation", "membrane:alice/1@10.0", "membrane:bob/9@20"], config=config)
     assert resample.exit_code == 1 and "does not resample" in resample.stderr
 
 
@@ -483,16 +465,18 @@ def test_stats_segmentations(tmp_path: Path) -> None:
     run.new_segmentation(10.0, "membrane", "1", user_id="copick").from_numpy(np.ones((2, 2, 2), np.uint8))
     run.new_segmentation(10.0, "cells", "1", is_multilabel=True, user_id="copick")
     run.new_segmentation(10.0, "ribosome", "2", is_instance=True, user_id="copick")
-    data = json.loads(invoke(["stats", "segmentations", "--output", "json"], config).stdout)
+    data = json.loads(invoke(["stats", "segmentations", "--output", "json"], config=config).stdout)
     assert data["total_segmentations"] == 3
     assert data["distribution_by_type"] == {"binary": 1, "instance": 1, "multilabel": 1}
     assert data["distribution_by_voxel_size"] == {"10.0": 3}
     assert data["session_user_voxelspacing_multilabel_combinations"]["1_copick_membrane_10.0_False"] == 1
-    only_ml = invoke(["stats", "segmentations", "--output", "json", "--multilabel"], config)
+    only_ml = invoke(["stats", "segmentations", "--output", "json", "--multilabel"], config=config)
     assert json.loads(only_ml.stdout)["distribution_by_name"] == {"cells": 1}
-    typed = invoke(["stats", "segmentations", "--output", "json", "--segmentation-type", "instance"], config)
+    typed = invoke(
+        ["stats", "segmentations", "--output", "json", "--segmentation-type", "instance"], config=config
+    )
     assert json.loads(typed.stdout)["distribution_by_name"] == {"ribosome": 1}
-    table = invoke(["stats", "segmentations"], config)
+    table = invoke(["stats", "segmentations"], config=config)
     assert "Frequent session_user_voxelspacing_multilabel combinations:" in table.stdout
 
 

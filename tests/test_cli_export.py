@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
-from click.testing import CliRunner, Result
 
 import copick
-from copick.cli.cli import cli
+from cli_helpers import assert_one_error, invoke, ok
+
+pytestmark = pytest.mark.usefixtures("restore_logging")
 
 starfile = pytest.importorskip("starfile")
 pd = pytest.importorskip("pandas")
@@ -27,20 +26,6 @@ RUNS = ("TS_1", "TS_2")
 RNG = np.random.default_rng(23)
 
 
-@pytest.fixture(autouse=True)
-def _restore_logging():
-    """Commands reconfigure the root logger; put it back after each test."""
-    from copick.util.log import _NOISY_LOGGERS
-
-    root = logging.getLogger()
-    saved = root.level, list(root.handlers), {n: logging.getLogger(n).level for n in _NOISY_LOGGERS}
-    yield
-    root.setLevel(saved[0])
-    root.handlers[:] = saved[1]
-    for name, level in saved[2].items():
-        logging.getLogger(name).setLevel(level)
-
-
 @pytest.fixture
 def project(tmp_path: Path) -> str:
     """Two runs with ribosome picks by alice/1 (random positions and rotations, ids, scores)."""
@@ -53,27 +38,6 @@ def project(tmp_path: Path) -> str:
         picks = root.new_run(name).new_picks("ribosome", "1", "alice")
         picks.from_numpy(RNG.uniform(20, 600, (n, 3)), transforms, np.arange(1, n + 1), RNG.random(n))
     return str(cfg)
-
-
-def invoke(words: str, *args: Any, config: str | None = None, **env: str) -> Result:
-    """Run ``copick <words> <args>`` in-process: ``words`` split on spaces, ``args`` (paths) kept whole."""
-    environment = {"COPICK_CONFIG": config or "", "COPICK_EXIT_ZERO": "", "COPICK_DEBUG": "", **env}
-    return CliRunner().invoke(cli, [*words.split(), *map(str, args)], env=environment)
-
-
-def ok(result: Result) -> Result:
-    assert result.exit_code == 0, result.output
-    return result
-
-
-def assert_one_error(result: Result, *needles: str) -> str:
-    """Exit 1, exactly one ``Error:`` line (naming ``needles``), no traceback."""
-    assert result.exit_code == 1, result.output
-    lines = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
-    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-    return lines[0]
 
 
 def picks_of(config: str, run: str, user: str = "alice") -> tuple[np.ndarray, np.ndarray]:

@@ -13,27 +13,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner, Result
 
 import copick
+from cli_helpers import invoke
 from copick.cli import ext
+
+pytestmark = pytest.mark.usefixtures("restore_logging")
 
 PLUGIN_DIR = Path(__file__).parent / "plugin_pkg"
 DIST = "copick-test-plugin"
-
-
-@pytest.fixture(autouse=True)
-def _restore_logging():
-    """Commands reconfigure the root logger (as copick 1.31 did); put it back after each test."""
-    from copick.util.log import _NOISY_LOGGERS
-
-    root = logging.getLogger()
-    saved = root.level, list(root.handlers), {n: logging.getLogger(n).level for n in _NOISY_LOGGERS}
-    yield
-    root.setLevel(saved[0])
-    root.handlers[:] = saved[1]
-    for name, level in saved[2].items():
-        logging.getLogger(name).setLevel(level)
 
 
 @pytest.fixture
@@ -62,10 +50,6 @@ def project(tmp_path: Path) -> str:
         for session in range(count):
             run.new_picks("ribosome", str(session + 1), "alice").from_numpy(np.zeros((1, 3)))
     return str(cfg)
-
-
-def run_cli(group, args: list[str], **env: str) -> Result:
-    return CliRunner().invoke(group, args, env={"COPICK_EXIT_ZERO": "", "COPICK_DEBUG": "", **env})
 
 
 def test_discovery_matches_importlib_metadata(plugin_cli) -> None:
@@ -109,7 +93,7 @@ def test_bad_entry_points_are_skipped_with_critical_log(
 
 
 def test_help_shows_plugin_commands_in_sections(plugin_cli) -> None:
-    result = run_cli(plugin_cli, ["--help"])
+    result = invoke(["--help"], command=plugin_cli)
     assert result.exit_code == 0
     out = result.stdout
     sections = [line for line in out.splitlines() if line.endswith(":") and not line.startswith(" ")]
@@ -122,47 +106,49 @@ def test_help_shows_plugin_commands_in_sections(plugin_cli) -> None:
 
 
 def test_info_lists_plugin_commands(plugin_cli) -> None:
-    result = run_cli(plugin_cli, ["info"])
+    result = invoke(["info"], command=plugin_cli)
     assert result.exit_code == 0
     out = result.stdout
     assert f"{DIST} 0.3.0" in out
     assert f"  {'hello':<20} Say hello to a copick project. [{DIST}]" in out
     assert "convert:" in out and "count-picks" in out
     assert "setup:" in out and "prepare" in out
-    data = json.loads(run_cli(plugin_cli, ["info", "--json"]).stdout)
+    data = json.loads(invoke(["info", "--json"], command=plugin_cli).stdout)
     assert data["commands"]["convert"] == [
         {"name": "count-picks", "short_help": "Count pick sets per run.", "package": DIST}
     ]
 
 
 def test_plugin_commands_run(plugin_cli, project: str) -> None:
-    hello = run_cli(plugin_cli, ["hello", "-c", project])
+    hello = invoke(["hello", "-c", project], command=plugin_cli)
     assert hello.exit_code == 0, hello.output
     assert hello.stdout == "hello from the plugin: 2 runs\n"
     assert "hello is running" in hello.stderr
-    count = run_cli(plugin_cli, ["convert", "count-picks"], COPICK_CONFIG=project)
+    count = invoke(["convert", "count-picks"], command=plugin_cli, config=project)
     assert count.exit_code == 0, count.output
     assert count.stdout == "TS_001: 2\nTS_002: 1\n"
     assert "Successfully processed all 3 items" in count.stderr
-    assert run_cli(plugin_cli, ["setup", "prepare"]).stdout == "prepared\n"
+    assert invoke(["setup", "prepare"], command=plugin_cli).stdout == "prepared\n"
 
 
 def test_plugin_group_without_args_shows_help(plugin_cli) -> None:
-    result = run_cli(plugin_cli, ["convert"])
+    result = invoke(["convert"], command=plugin_cli)
     assert "count-picks" in result.output
     assert "Usage:" in result.output
 
 
 def test_plugin_failures_give_exit_status_1(plugin_cli, project: str) -> None:
-    result = run_cli(plugin_cli, ["convert", "count-picks", "-c", project, "--fail-run", "TS_002"])
+    result = invoke(["convert", "count-picks", "-c", project, "--fail-run", "TS_002"], command=plugin_cli)
     assert result.exit_code == 1
     assert "Failed to process 1 items:" in result.stderr
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("Error: 1 of 3 items failed (first: TS_002: pretended failure)")
     assert "COPICK_EXIT_ZERO=1" in last
     assert result.stdout == "TS_001: 2\nTS_002: 0\n"
-    legacy = run_cli(
-        plugin_cli, ["convert", "count-picks", "-c", project, "--fail-run", "TS_002"], COPICK_EXIT_ZERO="1"
+    legacy = invoke(
+        ["convert", "count-picks", "-c", project, "--fail-run", "TS_002"],
+        command=plugin_cli,
+        COPICK_EXIT_ZERO="1",
     )
     assert legacy.exit_code == 0
 
@@ -170,11 +156,11 @@ def test_plugin_failures_give_exit_status_1(plugin_cli, project: str) -> None:
 def test_plugin_domain_error_is_one_clean_line(plugin_cli, tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
-    result = run_cli(plugin_cli, ["hello", "-c", str(bad)])
+    result = invoke(["hello", "-c", str(bad)], command=plugin_cli)
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines() == [result.stderr.strip()]
     assert result.stderr.startswith("Error: ") and "not valid JSON" in result.stderr
-    debug = run_cli(plugin_cli, ["hello", "-c", str(bad), "--debug"])
+    debug = invoke(["hello", "-c", str(bad), "--debug"], command=plugin_cli)
     assert debug.exit_code == 1 and isinstance(debug.exception, ValueError)
 
 

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 import copick
-from copick.cli.cli import cli
+from cli_helpers import assert_one_error, invoke, ok
+
+pytestmark = pytest.mark.usefixtures("restore_logging")
 
 RNG = np.random.default_rng(31)
 SOURCE_OBJECTS = [
@@ -21,20 +21,6 @@ SOURCE_OBJECTS = [
     {"name": "membrane", "is_particle": False, "label": 3},
 ]
 TARGET_OBJECTS = [{"name": "ribosome", "is_particle": True, "label": 5}]
-
-
-@pytest.fixture(autouse=True)
-def _restore_logging():
-    """Commands reconfigure the root logger; put it back after each test."""
-    from copick.util.log import _NOISY_LOGGERS
-
-    root = logging.getLogger()
-    saved = root.level, list(root.handlers), {n: logging.getLogger(n).level for n in _NOISY_LOGGERS}
-    yield
-    root.setLevel(saved[0])
-    root.handlers[:] = saved[1]
-    for name, level in saved[2].items():
-        logging.getLogger(name).setLevel(level)
 
 
 @pytest.fixture
@@ -50,30 +36,9 @@ def projects(tmp_path: Path) -> tuple[str, str]:
     return source, target
 
 
-def invoke(words: str, *args: Any, **env: str) -> Result:
-    """Run ``copick <words> <args>`` in-process: ``words`` split on spaces, ``args`` (paths) kept whole."""
-    environment = {"COPICK_CONFIG": "", "COPICK_EXIT_ZERO": "", "COPICK_DEBUG": "", **env}
-    return CliRunner().invoke(cli, [*words.split(), *map(str, args)], env=environment)
-
-
 def sync(kind: str, projects: tuple[str, str], words: str = "") -> Result:
     """``copick sync <kind> -c SOURCE --target-config TARGET <words>``."""
     return invoke(f"sync {kind} {words}", "-c", projects[0], "--target-config", projects[1])
-
-
-def ok(result: Result) -> Result:
-    assert result.exit_code == 0, result.output
-    return result
-
-
-def assert_one_error(result: Result, *needles: str) -> str:
-    """Exit 1, exactly one ``Error:`` line (naming ``needles``), no traceback."""
-    assert result.exit_code == 1, result.output
-    lines = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
-    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-    return lines[0]
 
 
 def object_names(config: str) -> list[str]:

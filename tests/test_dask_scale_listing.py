@@ -2,15 +2,14 @@
 bounded number of paginated requests (counted at the server), no request per run until a run's
 contents are asked for, seconds, and memory linear in what is listed (measured in a subprocess).
 
-The server is moto in a process of its own (its own GIL, as a real server), its bucket filled through
-moto's backend directly (a PUT per run would take minutes), with every request it answers logged.
+The project is the one ``bench/bench_scale.py`` lists (``bench/scale_s3.py``): moto in a process of its
+own (its own GIL, as a real server), its bucket filled through moto's backend directly (a PUT per run
+would take minutes), with every request it answers logged.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import re
 import subprocess
 import sys
 import textwrap
@@ -21,44 +20,13 @@ from typing import Any
 
 import pytest
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+
+from scale_s3 import ScaleProject, count_requests, serve_runs
+
 pytestmark = pytest.mark.s3
 
 RUNS = 20_000
-BUCKET = "copick-scale"
-PREFIX = "portal-like"
-
-_ACCESS = re.compile(r'"(?:\x1b\[[0-9;]*m)?(?:GET|PUT|HEAD|POST|DELETE) \S+ HTTP/')
-
-SERVER = textwrap.dedent(
-    """
-    import logging, sys
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.s3.models import s3_backends
-    from moto.server import ThreadedMotoServer
-
-    log_path, bucket, prefix, runs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-    log = open(log_path, "a", buffering=1)
-
-    class Log(logging.Handler):
-        def emit(self, record):
-            log.write(record.getMessage() + "\\n")
-
-    access = logging.getLogger("werkzeug")
-    access.setLevel(logging.INFO)
-    access.addHandler(Log())
-    access.propagate = False
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    backend = s3_backends[DEFAULT_ACCOUNT_ID]["aws"]
-    backend.create_bucket(bucket, "us-east-1")
-    for i in range(runs):  # what new_run writes on an object store: ExperimentRuns/<run>/.meta
-        backend.put_object(bucket, f"{prefix}/ExperimentRuns/TS_{i:05d}/.meta", b"meta")
-    print(f"http://{host}:{port}", flush=True)
-    sys.stdin.read()  # serve until the parent closes our stdin
-    server.stop()
-    """
-)
 
 CLIENT = textwrap.dedent(
     """
@@ -94,55 +62,21 @@ CLIENT = textwrap.dedent(
 )
 
 
-def _requests(log: Path) -> int:
-    text = log.read_text(errors="replace") if log.exists() else ""
-    return sum(1 for line in text.splitlines() if _ACCESS.search(line) and "/moto-api/" not in line)
-
-
 @pytest.fixture(scope="module")
-def big_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def big_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScaleProject]:
+    """20,000 empty runs on the loopback S3 server of ``bench/scale_s3.py`` (as the benchmark lists)."""
     pytest.importorskip("moto.server")
-    folder = tmp_path_factory.mktemp("scale")
-    log = folder / "requests.log"
-    env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
-    env["AWS_DEFAULT_REGION"] = "us-east-1"
-    server = subprocess.Popen(
-        [sys.executable, "-c", SERVER, str(log), BUCKET, PREFIX, str(RUNS)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    try:
-        endpoint = server.stdout.readline().strip()
-        assert endpoint.startswith("http://127.0.0.1:"), "the S3 server did not start"
-        config = {
-            "config_type": "filesystem",
-            "name": "20,000 runs",
-            "pickable_objects": [{"name": "ribosome", "is_particle": True, "label": 1}],
-            "overlay_root": f"s3://{BUCKET}/{PREFIX}",
-            "overlay_fs_args": {"endpoint_url": endpoint, "key": "testing", "secret": "testing"},
-        }
-        path = folder / "config.json"
-        path.write_text(json.dumps(config))
-        yield {"config": str(path), "log": log, "env": env}
-    finally:
-        server.stdin.close()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+    with serve_runs(tmp_path_factory.mktemp("scale"), RUNS, prefix="portal-like") as project:
+        yield project
 
 
-def test_opening_and_listing_20000_runs_is_a_few_paginated_requests(big_project: dict[str, Any]) -> None:
-    log: Path = big_project["log"]
+def test_opening_and_listing_20000_runs_is_a_few_paginated_requests(big_project: ScaleProject) -> None:
     client = subprocess.Popen(
-        [sys.executable, "-c", CLIENT, big_project["config"]],
+        [sys.executable, "-c", CLIENT, big_project.config],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
-        env=big_project["env"],
+        env=big_project.env,
     )
     counts: dict[str, int] = {}
     result: dict[str, Any] = {}
@@ -153,7 +87,7 @@ def test_opening_and_listing_20000_runs_is_a_few_paginated_requests(big_project:
                 result = message
                 continue
             time.sleep(0.2)  # the server logs a request after answering it
-            counts[message["mark"]] = _requests(log)
+            counts[message["mark"]] = count_requests(big_project.log)
             client.stdin.write("\n")
             client.stdin.flush()
     finally:
