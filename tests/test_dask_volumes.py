@@ -181,6 +181,47 @@ def test_from_dask_writes_the_files_of_from_numpy(run) -> None:
     assert store_files(obj.overlay_path) == expected
 
 
+def test_from_numpy_of_a_dask_array_writes_the_files_of_the_computed_array(run) -> None:
+    """``from_numpy`` (and ``add_features``) hand a Dask array to ``from_dask``: the same files as for
+    the computed array, for every kind; the array is computed block by block, never whole (see the
+    memory test below)."""
+    from copick.ops.importers import add_features
+
+    rng = np.random.default_rng(4)
+    vs = run.new_voxel_spacing(10.0)
+    volume = da.from_array(rng.normal(size=(19, 270, 41)) * 9, chunks=(7, 100, 41))
+    ref, ours = vs.new_tomogram("ref"), vs.new_tomogram("ours")
+    in_thread(ref.from_numpy, volume.compute(), levels=2)
+    ours.from_numpy(volume, levels=2)
+    assert store_files(ours.overlay_path) == store_files(ref.overlay_path)
+
+    channels = da.from_array(rng.normal(size=(3, 19, 270, 41)), chunks=(1, 10, 100, 41))
+    in_thread(ref.new_features("ref").from_numpy, channels.compute())
+    ours.new_features("ours").from_numpy(channels)
+    add_features(run.root, run, 10.0, "ours", "added", channels, chunks=(8, 64, 64))
+    in_thread(add_features, run.root, run, 10.0, "ref", "added", channels.compute(), chunks=(8, 64, 64))
+    for feature_type in ("ours", "added"):
+        mine = store_files(ours.get_features(feature_type).path)
+        theirs = store_files(ref.get_features("ref" if feature_type == "ours" else "added").path)
+        assert mine == theirs and json.loads(mine["0/.zarray"])["chunks"][0] == 3
+    np.testing.assert_array_equal(ours.get_features("added").numpy(), channels.compute().astype(np.float32))
+
+    labels = da.from_array(rng.integers(0, 70000, size=(21, 40, 33)), chunks=(5, 40, 11))
+    ref_seg = run.new_segmentation(10.0, "proteasome", "ref", user_id="u", is_instance=True)
+    our_seg = run.new_segmentation(10.0, "proteasome", "ours", user_id="u", is_instance=True)
+    in_thread(ref_seg.from_numpy, labels.compute(), levels=2)
+    our_seg.from_numpy(labels, levels=2)
+    files = store_files(our_seg.path)
+    assert files == store_files(ref_seg.path) and json.loads(files["0/.zarray"])["dtype"] == "<u4"
+
+    obj = run.root.get_object("ribosome")
+    density = da.from_array(rng.normal(size=(30, 31, 32)), chunks=9)
+    in_thread(obj.from_numpy, density.compute(), 7.5)
+    expected = store_files(obj.overlay_path)
+    obj.from_numpy(density, 7.5)
+    assert store_files(obj.overlay_path) == expected
+
+
 def test_from_dask_takes_any_array_like_and_reads_back(run) -> None:
     vs = run.new_voxel_spacing(10.0)
     source = vs.new_tomogram("source")
@@ -231,8 +272,11 @@ def test_from_dask_refuses_what_from_numpy_refuses(run) -> None:
         run.root.get_object("membrane").from_dask(da.zeros((2, 2, 2)), voxel_size=10.0)
     with pytest.raises(TypeError, match="voxel_size"):
         run.root.get_object("proteasome").from_dask(da.zeros((2, 2, 2)))
-    with pytest.raises(TypeError, match="feature"):
-        tomo.new_features("sobel").from_dask(da.zeros((2, 2, 2)))
+    features = tomo.new_features("sobel")
+    with pytest.raises(InvalidDataError, match=r"numeric \(C, Z, Y, X\) array"):
+        features.from_dask(da.zeros((2, 2)))
+    with pytest.raises(InvalidDataError, match="one level"):
+        features.from_dask(da.zeros((2, 2, 2, 2)), levels=2)
     with pytest.raises(ValueError, match="levels"):
         tomo.from_dask(da.zeros((2, 2, 2)), levels=0)
     with pytest.raises(KeyError):  # nothing was written by the refused calls
@@ -244,7 +288,7 @@ def test_from_dask_refuses_what_from_numpy_refuses(run) -> None:
 # --------------------------------------------------------------------------------------------
 
 SHAPE = (1024, 512, 512)  # int8: 256 MiB, 16 chunks of 256^3 at level 0
-LIMIT_MIB = 160  # growth of peak RSS allowed to from_dask (from_numpy needs about 700)
+LIMIT_MIB = 160  # growth of peak RSS allowed to from_dask (from_numpy of a numpy array needs about 650)
 
 _WRITER = textwrap.dedent(
     """
@@ -273,6 +317,8 @@ _WRITER = textwrap.dedent(
     with dask.config.set(scheduler="threads"):
         if mode == "dask":
             tomo.from_dask(data, dtype=np.int8, batch_bytes=16 << 20)
+        elif mode == "numpy-of-dask":  # from_numpy hands the Dask array to from_dask (64 MiB batches)
+            tomo.from_numpy(data, dtype=np.int8)
         else:  # the reference, from a thread (see in_thread in the test module)
             volume = data.compute()
             thread = threading.Thread(target=tomo.from_numpy, args=(volume,), kwargs={"dtype": np.int8})
@@ -284,7 +330,7 @@ _WRITER = textwrap.dedent(
 
 def test_from_dask_of_a_volume_larger_than_its_memory_limit(run, tmp_path) -> None:
     vs = run.new_voxel_spacing(10.0)
-    ref, ours = vs.new_tomogram("ref"), vs.new_tomogram("ours")
+    ref, ours, via_numpy = vs.new_tomogram("ref"), vs.new_tomogram("ours"), vs.new_tomogram("via-numpy")
     config = str(tmp_path / "c.json")
     script = tmp_path / "writer.py"
     script.write_text(_WRITER)
@@ -293,7 +339,7 @@ def test_from_dask_of_a_volume_larger_than_its_memory_limit(run, tmp_path) -> No
         mode: subprocess.Popen(
             [sys.executable, str(script), config, name, mode, size], stdout=subprocess.PIPE, text=True
         )
-        for mode, name in (("dask", "ours"), ("numpy", "ref"))
+        for mode, name in (("dask", "ours"), ("numpy", "ref"), ("numpy-of-dask", "via-numpy"))
     }
     growth = {}
     for mode, proc in procs.items():
@@ -301,6 +347,10 @@ def test_from_dask_of_a_volume_larger_than_its_memory_limit(run, tmp_path) -> No
         assert proc.returncode == 0, f"{mode} writer failed"
         growth[mode] = int(out.split()[-1])
     volume_mib = int(np.prod(SHAPE)) >> 20
+    print(f"peak RSS growth (MiB) writing a {volume_mib} MiB volume: {growth}")
     assert growth["dask"] < LIMIT_MIB < volume_mib, growth  # the volume never was in memory
-    assert growth["numpy"] > volume_mib, growth  # (as it is for from_numpy)
-    assert store_files(ours.overlay_path) == store_files(ref.overlay_path)
+    assert growth["numpy-of-dask"] < LIMIT_MIB, growth  # from_numpy of the Dask array: the same path
+    assert growth["numpy"] > volume_mib, growth  # (as it is for from_numpy of a numpy array)
+    expected = store_files(ref.overlay_path)
+    assert store_files(ours.overlay_path) == expected
+    assert store_files(via_numpy.overlay_path) == expected

@@ -90,8 +90,14 @@ class CopickObject(VolumeEntity):
         return self._read(zarr_group, zyx(x, y, z)) if self.is_particle else None
 
     def from_numpy(self, data: Any, voxel_size: float, dtype: Any = np.float32) -> None:
-        """Write a single-level density map at ``voxel_size`` Angstrom."""
+        """Write a single-level density map at ``voxel_size`` Angstrom (a Dask array block by block,
+        through ``from_dask``)."""
         from copick.formats import ome
+        from copick.formats.dask_volumes import is_chunked
+
+        if is_chunked(data):
+            self.from_dask(data, dtype=dtype, voxel_size=voxel_size)
+            return
 
         if not self.is_particle:
             raise ValueError(f"Object {self.name} is not a particle; only particles have density maps.")

@@ -133,10 +133,15 @@ class CopickSegmentation(SessionMixin, VolumeEntity):
         """Replace the store with ``data`` (and a nearest-neighbour pyramid if ``levels`` > 1).
 
         ``dtype=None`` picks the smallest unsigned type holding every label (at least uint8, or
-        uint16 for instance and panoptic segmentations); a lossy ``dtype`` is a ``ValueError``.
+        uint16 for instance and panoptic segmentations); a lossy ``dtype`` is a ``ValueError``. A Dask
+        array is checked and written block by block (``from_dask``), never computed whole.
         """
         from copick.formats import ome
+        from copick.formats.dask_volumes import is_chunked
 
+        if is_chunked(data):
+            self.from_dask(data, levels=levels, dtype=dtype)
+            return
         self._require_writable("write")
         labels = np.asarray(data)
         if self.is_panoptic and (labels.ndim != 4 or labels.shape[0] != 2):

@@ -9,7 +9,7 @@ import numpy as np
 from copick import layout
 from copick.catalog import FEATURES
 from copick.entities.base import from_record, require_str, storage_of
-from copick.entities.volume import VolumeEntity, as_volume, zyx
+from copick.entities.volume import VolumeEntity, as_volume, feature_chunks, zyx
 from copick.errors import EntityExistsError
 from copick.metadata import CopickFeaturesMeta, CopickTomogramMeta
 from copick.util.escape import sanitize_name
@@ -57,6 +57,24 @@ class CopickFeatures(VolumeEntity):
     def numpy(self, zarr_group: str | int = "0", slices: tuple[slice, ...] | None = None) -> np.ndarray:
         """The level as an array; ``slices`` index every axis (the channel axis first)."""
         return self._read(zarr_group, tuple(slices) if slices is not None else ())
+
+    def from_numpy(self, data: Any, dtype: Any = np.float32, chunks: Any = (256, 256, 256)) -> None:
+        """Replace the feature map with ``data``, (C, Z, Y, X) channels first or one (Z, Y, X) channel,
+        stored as one level at the tomogram's voxel size in chunks of every channel and at most
+        ``chunks`` voxels (``copick.ops.importers.add_features`` checks the target and calls this).
+        A Dask array is written block by block (``from_dask``), never computed whole."""
+        from copick.formats.dask_volumes import is_chunked
+
+        if is_chunked(data):
+            self.from_dask(data, dtype=dtype, chunks=chunks)
+            return
+        self._require_writable("write")
+        array = np.asarray(data)
+        stored = feature_chunks(array, chunks, self._location)
+        if dtype is not None:
+            array = array.astype(dtype, copy=False)
+        voxel_size = self.tomogram.voxel_spacing.voxel_size
+        self._write_pyramid([array], voxel_size, chunks=stored, channel_axis=array.ndim == 4)
 
     def set_region(
         self, data: Any, zarr_group: str | int = "0", slices: tuple[slice, ...] | None = None
@@ -175,9 +193,14 @@ class CopickTomogram(VolumeEntity):
         return self._read(zarr_group, zyx(x, y, z))
 
     def from_numpy(self, data: Any, levels: int = 3, dtype: Any = np.float32) -> None:
-        """Replace the store with ``data`` (z, y, x) and its 2x-mean pyramid of ``levels`` levels."""
+        """Replace the store with ``data`` (z, y, x) and its 2x-mean pyramid of ``levels`` levels; a Dask
+        array is written block by block (``from_dask``), never computed whole."""
         from copick.formats import ome
+        from copick.formats.dask_volumes import is_chunked
 
+        if is_chunked(data):
+            self.from_dask(data, levels=levels, dtype=dtype)
+            return
         self._require_writable("write")
         volume = as_volume(data, self._location)
         self._write_pyramid(ome.iter_volume_pyramid(volume, levels, dtype), self.voxel_spacing.voxel_size)

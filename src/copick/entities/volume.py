@@ -108,51 +108,60 @@ class VolumeEntity(StoredEntity):
         """Replace the image with ``data`` (a ``dask.array``, or any array-like) and its pyramid,
         computed block by block: the whole volume is never held in memory (about ``batch_bytes``,
         default 64 MiB, plus a few chunks). The files are those ``from_numpy`` writes for the same
-        data and arguments. Level 0's blocks are computed by Dask's active scheduler (the default
-        ``distributed.Client`` when there is one); this process writes them.
+        data and arguments (which hands Dask arrays over to this method). Level 0's blocks are
+        computed by Dask's active scheduler (the default ``distributed.Client`` when there is one);
+        this process writes them.
 
         Defaults follow ``from_numpy`` of each kind: tomograms 3 levels of float32 block means at the
-        voxel spacing's size; segmentations 1 level, nearest-neighbour pyramid, the smallest unsigned
-        dtype holding the labels; object maps 1 level of float32 at ``voxel_size`` (required).
-        ``chunks`` changes the stored chunk shape (default 256³). Needs ``copick[dask]``.
+        voxel spacing's size; feature maps 1 level of float32 ((C, Z, Y, X) or (Z, Y, X)) at their
+        tomogram's voxel size, chunks of every channel and at most 256³ voxels; segmentations 1 level,
+        nearest-neighbour pyramid, the smallest unsigned dtype holding the labels; object maps 1 level
+        of float32 at ``voxel_size`` (required). ``chunks`` changes the stored chunk shape (default
+        256³). Needs ``copick[dask]``.
         """
-        from copick.formats import dask_volumes
+        from copick.formats import dask_pyramid, dask_volumes
 
-        kind = self._kind
-        if kind not in ("tomogram", "segmentation", "object"):
-            raise TypeError(f"from_dask writes tomograms, segmentations and object maps, not {kind}s.")
         self._require_writable("write")
         data = dask_volumes.as_dask(data)
         options: dict[str, Any] = {"method": "mean"}
-        if kind == "segmentation":
+        if self._kind == "segmentation":
             data, size = self._segmentation_for_dask(data, dtype, options)
             levels = 1 if levels is None else levels
         else:
-            if kind == "object":
-                if not getattr(self, "is_particle", False):
-                    raise ValueError(
-                        f"Object {self.name} is not a particle; only particles have density maps."
-                    )
-                if voxel_size is None:
-                    raise TypeError("from_dask of an object map needs its voxel_size (Angstrom).")
-                size, levels = voxel_size, 1 if levels is None else levels
-            else:
-                size = self.voxel_spacing.voxel_size if voxel_size is None else voxel_size
-                levels = 3 if levels is None else levels
-            _check_volume(data, self._location)
+            size, default_levels = self._image_for_dask(data, voxel_size, chunks, options)
+            levels = default_levels if levels is None else levels
             target = np.float32 if dtype is _KIND_DEFAULT else dtype
             if target is not None:
                 data = data.astype(target)
-        if chunks is not None:
+        if chunks is not None and self._kind != "features":
             options["chunks"] = chunks
         if batch_bytes is not None:
             options["batch_bytes"] = batch_bytes
         staging.rewrite(
             self._storage.overlay,
             self._relpath,
-            lambda store: dask_volumes.write_pyramid(store, data, levels, size, **options),
+            lambda store: dask_pyramid.write_pyramid(store, data, levels, size, **options),
             self._location,
         )
+
+    def _image_for_dask(
+        self, data: Any, voxel_size: float | None, chunks: Any, options: dict[str, Any]
+    ) -> tuple[float, int]:
+        """The checks of a tomogram, feature map or object map written from ``data``: its voxel size
+        and default number of levels (feature maps: their chunks and channel axis in ``options``)."""
+        if self._kind == "features":
+            options["chunks"] = feature_chunks(data, chunks, self._location)
+            options["channel_axis"] = data.ndim == 4
+            return self.tomogram.voxel_spacing.voxel_size if voxel_size is None else voxel_size, 1
+        if self._kind == "object":
+            if not getattr(self, "is_particle", False):
+                raise ValueError(f"Object {self.name} is not a particle; only particles have density maps.")
+            if voxel_size is None:
+                raise TypeError("from_dask of an object map needs its voxel_size (Angstrom).")
+            _check_volume(data, self._location)
+            return voxel_size, 1
+        _check_volume(data, self._location)
+        return self.voxel_spacing.voxel_size if voxel_size is None else voxel_size, 3
 
     def _segmentation_for_dask(self, data: Any, dtype: Any, options: dict[str, Any]) -> tuple[Any, float]:
         """Labels of a segmentation checked and typed as ``from_numpy`` does; its write options."""
@@ -217,3 +226,15 @@ def as_volume(data: Any, where: str) -> np.ndarray:
     if arr.dtype.kind not in "buif":
         raise InvalidDataError(f"{where}: a volume must hold numbers, got dtype {arr.dtype}.")
     return arr
+
+
+def feature_chunks(data: Any, chunks: Any, where: str) -> tuple[int, ...]:
+    """The stored chunks of a feature map ``data`` ((C, Z, Y, X) or one (Z, Y, X) channel, numbers):
+    every channel in one chunk, at most ``chunks`` (default 256³) and at most the image per axis."""
+    if data.ndim not in (3, 4) or np.dtype(data.dtype).kind not in "buif":
+        raise InvalidDataError(
+            f"{where}: expected a numeric (C, Z, Y, X) array, got {data.dtype} {tuple(data.shape)}."
+        )
+    wanted = tuple(int(c) for c in (chunks or (256, 256, 256)))[-3:]
+    spatial = tuple(min(c, max(1, int(n))) for c, n in zip(wanted, data.shape[-3:]))
+    return (int(data.shape[0]), *spatial) if data.ndim == 4 else spatial

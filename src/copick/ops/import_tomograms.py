@@ -204,9 +204,12 @@ def add_features(
     meta: dict[str, Any] | None = None,
     log: bool = False,
 ) -> Any:
-    """Store a (C, Z, Y, X) feature map (or one (Z, Y, X) channel) next to an existing tomogram."""
+    """Store a (C, Z, Y, X) feature map (or one (Z, Y, X) channel) next to an existing tomogram; a Dask
+    array is written block by block, never computed whole (``CopickFeatures.from_numpy``)."""
+    from copick.formats.dask_volumes import is_chunked
+
     source = f"features {feature_type!r} of tomogram {tomo_type!r} in run {run_label(run)!r}"
-    data = np.asarray(features_vol)
+    data = features_vol if is_chunked(features_vol) else np.asarray(features_vol)
     if data.ndim not in (3, 4) or data.dtype.kind not in "buif":
         raise InvalidDataError(
             f"{source}: expected a numeric (C, Z, Y, X) array, got {data.dtype} {data.shape}."
@@ -223,20 +226,13 @@ def add_features(
     if existing is not None and not replace_allowed(exist_ok, overwrite):
         raise EntityExistsError(f"{source}: features already exist (use overwrite=True to replace them).")
     capped = _capped_chunks(chunks, data.shape)
-    if data.ndim == 4:
-        capped = (data.shape[0], *capped)
     with Targets(root, False, log) as targets:
         features = (
             existing
             if existing is not None
             else targets.made(tomogram.new_features(feature_type, exist_ok=True))
         )
-        features._write_pyramid(
-            [data.astype(np.float32, copy=False)],
-            float(voxel_spacing),
-            chunks=capped,
-            channel_axis=data.ndim == 4,
-        )
+        features.from_numpy(data, np.float32, capped)
     if log:
         _log.info(f"Added features {feature_type} to tomogram {tomo_type} in run {target_run.name}")
     return features
