@@ -21,7 +21,7 @@ import zarr
 
 import reference_fixture
 from copick.errors import CorruptFileError, ReadOnlyStoreError
-from copick.formats import ome
+from copick.formats import ome, ome_regions
 from copick.formats.zarr_store import CopickStore, open_store
 from copick.storage import Layer
 from copick.util import ome as util_ome
@@ -352,7 +352,7 @@ def test_broken_zattrs_is_reported_as_a_corrupt_file(tmp_path):
 def test_region_larger_than_free_memory_is_refused(tmp_path, monkeypatch):
     store = local_store(tmp_path)
     ome.write_multiscale(store, [np.zeros((16, 16, 16), np.float32)], 10.0)
-    monkeypatch.setattr(ome, "available_memory", lambda: 1000)
+    monkeypatch.setattr(ome_regions, "available_memory", lambda: 1000)
     with pytest.raises(ValueError, match="Requested region does not fit in memory"):
         ome.read_region(store, 0)
     assert ome.read_region(store, 0, (slice(0, 1), slice(0, 4), slice(0, 4))).shape == (1, 4, 4)

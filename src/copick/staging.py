@@ -22,6 +22,7 @@ staging is older than ``STALE_AFTER_SECONDS`` (writers on other hosts).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import re
 import socket
@@ -39,6 +40,19 @@ STALE_AFTER_SECONDS = 24 * 3600
 
 _MARKERS = (".zattrs", ".zgroup")  # copied last, .zgroup (the completion marker) at the very end
 _OWNER = re.compile(r"(?P<host>[0-9a-f]{8})-(?P<pid>\d+)-(?P<time>\d+)-[0-9a-f]+")
+
+_WRITES = itertools.count(1)
+_GENERATIONS: dict[tuple[tuple, str], int] = {}  # (layer place, image) -> last write by this process
+
+
+def generation(layer: Layer, rel: str) -> int:
+    """A number that changes whenever this process rewrites, tidies or deletes image ``rel`` of
+    ``layer`` (through any root): readers that keep an image's opened metadata compare it."""
+    return _GENERATIONS.get((layer.place, rel), 0)
+
+
+def _changed(layer: Layer, rel: str) -> None:
+    _GENERATIONS[(layer.place, rel)] = next(_WRITES)
 
 
 def _host() -> str:
@@ -88,6 +102,7 @@ def tidy(layer: Layer, rel: str, roll_forward: bool = True) -> bool:
     image ``rel``; True when an interrupted switch was finished."""
     if layer.read_only:
         return False
+    _changed(layer, rel)
     finished = False
     for staging, owner in _stagings(layer, rel):
         if writer_alive(owner):
@@ -123,6 +138,7 @@ def rewrite(layer: Layer, rel: str, write: Callable[[Any], None], where: str) ->
             layer.discard(staging)
             raise
     finally:
+        _changed(layer, rel)
         if lock is not None:
             layer.discard(lock)
 

@@ -45,14 +45,28 @@ class VolumeEntity(StoredEntity):
             overlay.write_bytes(layout.join(self._relpath, ".copick-new"), b"")
 
     def _read(self, zarr_group: str | int, index: tuple) -> np.ndarray:
-        from copick.formats import ome
-
         try:
-            return ome.read_region(self.zarr(), str(zarr_group), index or None)
+            return self._read_level(str(zarr_group), index or None)
         except MissingLevelError:
             if self._record is not None or not staging.tidy(self._layer, self._relpath):  # killed writer?
                 raise
-            return ome.read_region(self.zarr(), str(zarr_group), index or None)
+            return self._read_level(str(zarr_group), index or None)
+
+    def _read_level(self, level: str, slices: tuple | None) -> np.ndarray:
+        """A region of one level. Local disks read chunk files directly (``chunk_cache``); other
+        layers keep the opened levels on this object (``ome_regions.OpenedLevels``), so a further
+        region read costs only its chunk requests. Kept metadata is dropped when this process
+        rewrites or deletes the image and after ``REOPEN_AFTER_SECONDS`` (another client's rewrite)."""
+        from copick.formats import ome
+        from copick.formats.ome_regions import OpenedLevels
+
+        layer = self._layer
+        if layer.is_local:
+            return ome.read_region(self.zarr(), level, slices)
+        opened = self.__dict__.get("_opened_levels")
+        if opened is None:
+            opened = self.__dict__["_opened_levels"] = OpenedLevels()
+        return opened.read(self.zarr, level, slices, staging.generation(layer, self._relpath), self._location)
 
     def _write_pyramid(self, levels: Any, voxel_size: float, **options: Any) -> None:
         """Replace the whole image with ``levels`` (a list or an iterator of arrays)."""

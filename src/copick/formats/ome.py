@@ -2,7 +2,8 @@
 
 Pyramids are computed blockwise with numpy (``copick.formats.pyramids``); ``write_multiscale``
 replaces a store's content with zarr v2 arrays ``"0"``, ``"1"``, ... and the OME ``multiscales``
-metadata; ``read_region`` reads a region of one level, touching only the chunks it overlaps.
+metadata; ``read_region`` (``copick.formats.ome_regions``) reads a region of one level, touching only
+the chunks it overlaps.
 
 Crash safety of ``write_multiscale``: a store counts as complete when it holds ``.zgroup`` and the
 ``.zattrs`` listing its levels. The writer first deletes those two files (an old complete image
@@ -24,8 +25,17 @@ from typing import Any
 
 import numpy as np
 
-from copick.errors import CorruptFileError, InvalidDataError, MissingLevelError, RegionTooLargeError
+from copick.errors import CorruptFileError, InvalidDataError
 from copick.formats.label_dtypes import choose_segmentation_dtype
+from copick.formats.ome_regions import (
+    available_memory,
+    check_fits_in_memory,
+    open_level,
+    read_region,
+    region_nbytes,
+    region_selection,
+    write_region,
+)
 from copick.formats.pyramids import (
     downscale_mean,
     downscale_nearest,
@@ -37,9 +47,11 @@ from copick.formats.pyramids import (
     volume_pyramid,
 )
 
-# The pyramid and label-dtype functions live in their own modules; callers reach them through this
-# module, the one entry point of copick's OME-Zarr images.
+# The pyramid, label-dtype and region functions live in their own modules; callers reach them through
+# this module, the one entry point of copick's OME-Zarr images.
 __all__ = [
+    "available_memory",
+    "check_fits_in_memory",
     "choose_segmentation_dtype",
     "downscale_mean",
     "downscale_nearest",
@@ -47,8 +59,13 @@ __all__ = [
     "iter_segmentation_pyramid",
     "iter_volume_pyramid",
     "nearest_indices",
+    "open_level",
+    "read_region",
+    "region_nbytes",
+    "region_selection",
     "segmentation_pyramid",
     "volume_pyramid",
+    "write_region",
 ]
 
 DEFAULT_CHUNKS: tuple[int, int, int] = (256, 256, 256)
@@ -209,11 +226,6 @@ def voxel_size_from_attrs(attrs: dict[str, Any], source: str = "image") -> float
 # --------------------------------------------------------------------------------------------
 
 
-def _where(store: Any) -> str:
-    path = getattr(store, "path", None)
-    return str(path) if path else str(store)
-
-
 def _put(store: Any, key: str, data: bytes) -> None:
     from copick.formats.zarr_store import writable_local_root
 
@@ -301,129 +313,3 @@ def write_multiscale(
     _put(store, ".zattrs", zarr2_json(multiscale_attrs(voxel_size, len(shapes), channel_axis, metadata)))
     _put(store, ".zgroup", zarr2_json({"zarr_format": 2}))
     return shapes
-
-
-def open_level(store: Any, level: str | int = "0", writable: bool = False) -> Any:
-    """The zarr array of one level; ``MissingLevelError`` (a ``KeyError``) names what is missing."""
-    import zarr
-
-    from copick.formats.zarr_store import group_not_found
-
-    key = str(level)
-    where = _where(store)
-    try:
-        group = zarr.open_group(store=store, mode="r+" if writable else "r")
-        group.attrs.asdict()  # zarr 2 reads .zattrs lazily: parse it here, as zarr 3 does on open
-    except group_not_found():
-        raise MissingLevelError(
-            f"{where}: no image stored (no .zgroup): it is empty, or its writer did not finish; "
-            f"level {key!r} cannot be read"
-        ) from None
-    except ValueError as err:
-        raise CorruptFileError(f"{where}: unreadable image metadata (.zgroup/.zattrs): {err}") from err
-    try:
-        node = group[key]
-    except KeyError:
-        names = sorted(group.array_keys())
-        raise MissingLevelError(f"{where}: no level {key!r} in this image (levels: {names})") from None
-    except ValueError as err:
-        raise CorruptFileError(f"{where}/{key}: unreadable array metadata (.zarray): {err}") from err
-    if not isinstance(node, zarr.Array):
-        raise MissingLevelError(f"{where}: {key!r} is a group, not a level array")
-    return node
-
-
-def region_selection(shape: Sequence[int], slices: Any) -> tuple[tuple[slice, ...], tuple[int, ...]]:
-    """Normalise ``slices`` (a slice, a tuple of slices or None) for ``shape``; return it and its shape."""
-    if slices is None:
-        slices = ()
-    elif not isinstance(slices, tuple):
-        slices = (slices,)
-    if len(slices) > len(shape):
-        raise IndexError(f"{len(slices)} slices for an array of {len(shape)} axes")
-    full = tuple(slices) + (slice(None),) * (len(shape) - len(slices))
-    out_shape = []
-    for s, n in zip(full, shape):
-        if not isinstance(s, slice):
-            raise TypeError(f"regions are selected with slices, got {s!r}")
-        out_shape.append(len(range(*s.indices(n))))
-    return full, tuple(out_shape)
-
-
-def available_memory() -> int:
-    """Bytes of memory this process may still use: MemAvailable, capped by a cgroup limit."""
-    avail = None
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    avail = int(line.split()[1]) * 1024
-                    break
-    except OSError:
-        pass
-    if avail is None:
-        try:
-            avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-        except (ValueError, OSError, AttributeError):
-            return 1 << 62
-    try:
-        with open("/sys/fs/cgroup/memory.max") as f:
-            limit = f.read().strip()
-        if limit != "max":
-            with open("/sys/fs/cgroup/memory.current") as f:
-                used = int(f.read().strip())
-            avail = min(avail, int(limit) - used)
-    except (OSError, ValueError):
-        pass
-    return max(0, avail)
-
-
-def region_nbytes(shape: Sequence[int], dtype: Any) -> int:
-    return math.prod(int(n) for n in shape) * np.dtype(dtype).itemsize
-
-
-def check_fits_in_memory(shape: Sequence[int], dtype: Any, where: str = "") -> None:
-    """Raise ``RegionTooLargeError`` (a ``ValueError``) when a region of ``shape`` exceeds free memory."""
-    need = region_nbytes(shape, dtype)
-    avail = available_memory()
-    if need > avail:
-        raise RegionTooLargeError(
-            f"Requested region does not fit in memory: {tuple(shape)} of {np.dtype(dtype)} needs "
-            f"{need / 2**30:.2f} GiB, {avail / 2**30:.2f} GiB available{f' ({where})' if where else ''}. "
-            "Read a smaller region."
-        )
-
-
-def read_region(store: Any, level: str | int = "0", slices: Any = None) -> np.ndarray:
-    """A region (tuple of slices, default everything) of one level, as a numpy array.
-
-    Levels on local disks are read straight from their chunk files (``chunk_cache``), the rest
-    (and anything unusual) through zarr.
-    """
-    layer = getattr(store, "layer", None)
-    if layer is not None and layer.is_local:
-        from copick.formats.chunk_cache import open_local_level, read_local
-
-        local = open_local_level(store.path, str(level))
-        if local is not None:
-            sel, shape = region_selection(local.shape, slices)
-            check_fits_in_memory(shape, local.dtype, f"{_where(store)}/{level}")
-            data = read_local(local, sel, shape)
-            if data is not None:
-                return data
-    arr = open_level(store, level)
-    sel, shape = region_selection(arr.shape, slices)
-    check_fits_in_memory(shape, arr.dtype, f"{_where(store)}/{level}")
-    return np.asarray(arr[sel])
-
-
-def write_region(store: Any, level: str | int, data: Any, slices: Any = None) -> None:
-    """Write ``data`` into a region of an existing level (``set_region``)."""
-    arr = open_level(store, level, writable=True)
-    sel, shape = region_selection(arr.shape, slices)
-    data = np.asarray(data)
-    if data.shape != shape:
-        raise InvalidDataError(
-            f"{_where(store)}/{level}: data of shape {data.shape} does not match the region {shape}"
-        )
-    arr[sel] = data

@@ -112,8 +112,10 @@ def get_voxel_size_from_zarr(group: Any) -> float:
 
 def fits_in_memory(array: Any, slices: Any = None) -> bool:
     """Would ``array[slices]`` (a tuple of slices, default all) fit into the available memory?"""
-    _, shape = _ome.region_selection(array.shape, slices)
-    return _ome.region_nbytes(shape, array.dtype) <= _ome.available_memory()
+    from copick.formats import ome_regions
+
+    _, shape = ome_regions.region_selection(array.shape, slices)
+    return ome_regions.region_nbytes(shape, array.dtype) <= ome_regions.available_memory()
 
 
 __all__ = [
