@@ -74,7 +74,7 @@ def smb_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.SMB
     try:
         yield server
     finally:
-        server.stop()
+        server.shutdown()
 
 
 @pytest.fixture(scope="session")

@@ -95,7 +95,7 @@ class HTTPPlace(Place):
 
 
 class ZipPlace(Place):
-    """Projects inside zip archives; the archive itself on a local disk, HTTP or SFTP."""
+    """Projects inside zip archives; the archive itself on a local disk, HTTP, SFTP or SMB."""
 
     read_only = True
 
@@ -123,7 +123,7 @@ class ZipPlace(Place):
 class Remotes:
     """The kinds of places, by name, created on first use (servers start only when needed)."""
 
-    KINDS = ("local", "sftp", "sftp-key", "smb", "http", "zip", "zip-root", "zip+http", "zip+sftp")
+    KINDS = ("local", "sftp", "sftp-key", "smb", "http", "zip", "zip-root", "zip+http", "zip+sftp", "zip+smb")
 
     def __init__(self, fixture: Callable[[str], Any], scratch: Path):
         self._fixture = fixture
@@ -154,6 +154,8 @@ class Remotes:
             return ZipPlace(name, self.scratch, self["http"])
         if name == "zip+sftp":
             return ZipPlace(name, self.scratch, self["sftp"])
+        if name == "zip+smb":
+            return ZipPlace(name, self.scratch, self["smb"])
         raise KeyError(name)
 
 

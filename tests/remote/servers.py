@@ -7,6 +7,8 @@
 ``SMBServer``   Debian's Samba ``smbd`` in a child process with its own ``smb.conf``, private passdb
                 (``smbpasswd -c``), state folders and port, sharing a temporary folder as ``copick``.
                 Needs root (smbd switches users); ``SMBUnavailable`` says why it cannot start.
+                Clients reach it through ``smb_counter.SMBRequestCounter``, which counts every SMB2
+                request (``.log``).
 ``HTTPServer``  the standard library's static file server over a folder (folder index pages), in a
                 thread; every request is counted.
 ``zip_folder``  a zip archive of a folder (read-only layers ``zip://<prefix>::<url of the zip>``).
@@ -309,6 +311,8 @@ class SMBServer:
         self.port = free_port()
         self.log_level = log_level
         self._proc: subprocess.Popen[bytes] | None = None
+        self.log = RequestLog()
+        self._counter: Any = None
         self.smbd = shutil.which("smbd") or ("/usr/sbin/smbd" if os.path.exists("/usr/sbin/smbd") else None)
         self.smbpasswd = shutil.which("smbpasswd")
         if self.smbd is None or self.smbpasswd is None:
@@ -356,6 +360,10 @@ class SMBServer:
             log = (self.state / "log" / "stdout.log").read_text(errors="replace")[-2000:]
             self.stop()
             raise SMBUnavailable(f"smbd did not start: {err}\n{log}") from err
+        if self._counter is None:
+            from smb_counter import SMBRequestCounter
+
+            self._counter = SMBRequestCounter(self.port, self.log)
 
     def stop(self) -> None:
         """Stop smbd and every child serving a connection (the clients see their connections drop)."""
@@ -378,8 +386,15 @@ class SMBServer:
         self.stop()
         self.start()
 
+    def shutdown(self) -> None:
+        """Stop smbd and the request counter in front of it (end of the test session)."""
+        self.stop()
+        if self._counter is not None:
+            self._counter.shutdown()
+
     def url(self, path: str) -> str:
-        return f"smb://127.0.0.1:{self.port}/copick/{path.strip('/')}"
+        """The ``smb://`` URL of ``path`` in the share, through the request counter."""
+        return f"smb://127.0.0.1:{self._counter.port}/copick/{path.strip('/')}"
 
     def fs_args(self, password: str = PASSWORD) -> dict[str, Any]:
         return {"username": USER, "password": password}

@@ -5,8 +5,8 @@ served from 127.0.0.1, with the same test functions (imported, not copied):
   pair both on the server;
 * the static + overlay tests with the static layer remote and the overlay local (``sftp/local``,
   ``smb/local``), the other way round (``local/sftp``, ``local/smb``), and with a read-only static
-  layer on HTTP or in a zip archive (on a local disk, on HTTP, on SFTP, at the archive's root)
-  under a local or SFTP overlay.
+  layer on HTTP or in a zip archive (on a local disk, on HTTP, on SFTP, on SMB, at the archive's
+  root) under a local, SFTP or SMB overlay.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ PAIRS = (
     "zip-root/local",
     "zip+http/local",
     "zip+sftp/sftp",
+    "zip+smb/smb",
 )
 
 

@@ -40,11 +40,12 @@ def _age(folder: Path, seconds: float = 60.0) -> None:
             os.utime(os.path.join(d, f), (then, then))
 
 
-@pytest.fixture
-def cached_project(
-    sftp_server: servers.SFTPServer, remotes: Any, tmp_path: Path, write_project_config: Callable[..., str]
-) -> dict[str, Any]:
-    folder, (url, fs_args) = remotes["sftp"].new("cached")
+def _cached_project(
+    kind: str, remotes: Any, tmp_path: Path, write_project_config: Callable[..., str]
+) -> dict:
+    """A project on ``kind`` (``sftp``, ``smb``) holding one tomogram written a minute ago, and
+    configs reading it with (``config``) and without (``plain``) the on-disk cache."""
+    folder, (url, fs_args) = remotes[kind].new("cached")
     plain = write_project_config((url, fs_args), user_id="alice")
     vs = copick.from_file(plain).new_run("TS_1").new_voxel_spacing(10.0)
     vs.new_tomogram("wbp").from_numpy(DATA, levels=2)
@@ -56,8 +57,14 @@ def cached_project(
         "plain": plain,
         "config": write_project_config((url, cached_args), user_id="alice"),
         "cache": cache_dir,
-        "server": sftp_server,
     }
+
+
+@pytest.fixture
+def cached_project(
+    sftp_server: servers.SFTPServer, remotes: Any, tmp_path: Path, write_project_config: Callable[..., str]
+) -> dict[str, Any]:
+    return {**_cached_project("sftp", remotes, tmp_path, write_project_config), "server": sftp_server}
 
 
 def _read_tomogram(config: str, level: int = 0) -> np.ndarray:
@@ -82,6 +89,22 @@ def test_second_read_of_a_remote_tomogram_reads_nothing_from_the_server(cached_p
     print(f"image requests: first read {first}, second read {second}")
     assert second.get("open", 0) == 0  # no file of the image opened, so none read
     assert second.get("scandir", 0) <= first.get("scandir", 0)  # folders listed to validate
+
+
+def test_second_read_of_a_tomogram_on_smb_reads_nothing_from_the_server(
+    smb_server: servers.SMBServer, remotes: Any, tmp_path: Path, write_project_config: Callable[..., str]
+) -> None:
+    config = _cached_project("smb", remotes, tmp_path, write_project_config)["config"]
+    reads = []
+    for _ in range(2):
+        mark = smb_server.log.mark()
+        np.testing.assert_array_equal(_read_tomogram(config), DATA)  # a new root each time
+        requests = smb_server.log.since(mark)
+        opened = [path for op, path in requests if op == "CREATE" and "wbp.zarr" in path]
+        reads.append((len(opened), sum(op == "READ" for op, _ in requests), len(requests)))
+    print(f"SMB requests (files of the image opened, READs, all): first read {reads[0]}, second {reads[1]}")
+    assert reads[0][0] > 0 and reads[0][1] > 0
+    assert reads[1][:2] == (0, 0)  # no file of the image opened, nothing read: folders listed only
 
 
 def test_a_change_on_the_server_is_seen_by_the_cache(cached_project: dict) -> None:
