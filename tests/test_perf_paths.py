@@ -141,3 +141,25 @@ def test_direct_reads_work_in_a_forked_child_after_the_parent_read(tmp_path):
         os._exit(0 if ok else 1)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+@pytest.mark.parametrize(
+    ("transform", "rule"),
+    [
+        ([[1.0, 0.0, 0.0, 0.0]] * 3, "4x4"),  # 3 rows ...
+        ([[1.0, 0.0, 0.0]] * 4, "4x4"),  # ... or rows of 3
+        ([[1.0, 0.0, 0.0, 0.0]] * 3 + [[0.0, 0.0, 1.0, 1.0]], r"last row"),
+    ],
+)
+def test_small_picks_files_with_a_bad_transform_name_the_file_and_point(transform, rule):
+    points = [
+        {"location": {"x": float(i), "y": 2.0, "z": 3.0}, "transformation_": np.eye(4).tolist()}
+        for i in range(4)
+    ]
+    points[2]["transformation_"] = transform
+    if len(transform) == 3:  # a 5-row matrix next to it keeps the total number of rows right
+        points[3]["transformation_"] = [*np.eye(4).tolist(), [0.0, 0.0, 0.0, 1.0]]
+    doc = {"pickable_object_name": "a", "user_id": "u", "session_id": "1", "points": points}
+    _, parsed = picks_json.decode(orjson.dumps(doc), "small.json")
+    with pytest.raises(CorruptFileError, match=f"small.json: point 2 is malformed.*{rule}"):
+        picks_json.arrays_from_json(parsed, "small.json")
