@@ -419,6 +419,14 @@ def _byte_range(header: str | None) -> tuple[int | None, int | None] | None:
     return int(first), int(last) if last else None
 
 
+class _Listener(http.server.ThreadingHTTPServer):
+    """The standard threading server with a listen backlog a concurrent client fits in: with
+    socketserver's default of 5, a burst of more simultaneous connections (zarr fetching a level's
+    chunks at once) has its extra SYNs dropped, and each of them waits the kernel's 1 s retransmit."""
+
+    request_queue_size = 128
+
+
 class HTTPServer:
     """A static file server over ``root`` (folder index pages), counting every request."""
 
@@ -457,7 +465,7 @@ class HTTPServer:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _Listener(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, name="http-server", daemon=True)
