@@ -239,9 +239,8 @@ def test_cli_runs_per_run_work_on_the_scheduler_given(client: Any, projects: dic
     result = CliRunner().invoke(main, [*new_picks, "--executor", "process", "--scheduler", "tcp://x:1"])
     assert result.exit_code == 2 and "--scheduler" in result.output
 
-    # stats gathers entities of this process (a closure): its work stays in threads, and says so
-    result = CliRunner().invoke(main, ["stats", "picks", "-c", config, "--parallel", "--executor", "dask"])
-    assert result.exit_code == 0, result.output
+    # check holds its findings in this process: its work stays in threads, and says so
+    result = CliRunner().invoke(main, ["check", "-c", config, "--executor", "dask"])
     assert "--executor dask was not used" in result.output
 
 

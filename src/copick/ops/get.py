@@ -2,7 +2,9 @@
 
 Each filter takes a scalar or an iterable (any of them matches); filters combine with AND; ``None``
 selects everything. ``root`` may be an opened project or the path of its config file; ``runs`` takes run
-names or run objects, one or many. With ``parallel=True`` the runs are queried in threads.
+names or run objects, one or many. With ``parallel=True`` the runs are queried in threads (always
+threads: the results are entities of this process's project; ``copick.ops.stats`` sends its per-run
+counting to other processes when the command asks, with the module-level selectors here).
 """
 
 from __future__ import annotations
@@ -10,11 +12,13 @@ from __future__ import annotations
 import logging
 import numbers
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
 from copick.kinds import FILAMENTS, MESHES, PICKS, AnnotationKind, as_set, open_project
 
 __all__ = [
+    "annotations_of_run",
     "get_features",
     "get_filaments",
     "get_meshes",
@@ -23,6 +27,7 @@ __all__ = [
     "get_segmentations",
     "get_tomograms",
     "get_voxelspacings",
+    "segmentations_of_run",
 ]
 
 _log = logging.getLogger(__name__)
@@ -77,10 +82,11 @@ def _collect(
     from copick.ops.run import map_runs
 
     results = map_runs(
-        lambda run: per_run(run),
+        per_run,
         root,
         selected,
         workers=workers,
+        parallelism="thread",
         show_progress=show_progress,
         task_desc=f"Gathering {what}",
     )
@@ -158,6 +164,24 @@ def get_features(
     return _collect(root, runs, per_run, parallel, workers, show_progress, "features")
 
 
+def annotations_of_run(
+    run: Any,
+    plural: str,
+    users: frozenset | None = None,
+    sessions: frozenset | None = None,
+    objects: frozenset | None = None,
+) -> list[Any]:
+    """The ``plural`` (``picks``, ``meshes``, ``filaments``) of ``run`` by user, session and object
+    (sets of allowed values, ``None``: any)."""
+    return [
+        item
+        for item in getattr(run, plural)
+        if _ok(users, item.user_id)
+        and _ok(sessions, item.session_id)
+        and _ok(objects, item.pickable_object_name)
+    ]
+
+
 def _annotation_query(kind: AnnotationKind) -> Callable[..., list[Any]]:
     """The drop-in ``get_<plural>`` of an annotation kind: its entities by user, session and object."""
 
@@ -171,17 +195,8 @@ def _annotation_query(kind: AnnotationKind) -> Callable[..., list[Any]]:
         workers: int = 8,
         show_progress: bool = True,
     ) -> list[Any]:
-        users, sessions, objects = as_set(user_id), as_set(session_id), as_set(object_name)
-
-        def per_run(run: Any) -> list[Any]:
-            return [
-                item
-                for item in kind.entities(run)
-                if _ok(users, item.user_id)
-                and _ok(sessions, item.session_id)
-                and _ok(objects, item.pickable_object_name)
-            ]
-
+        filters = {"users": as_set(user_id), "sessions": as_set(session_id), "objects": as_set(object_name)}
+        per_run = partial(annotations_of_run, plural=kind.plural, **filters)
         return _collect(open_project(root), runs, per_run, parallel, workers, show_progress, kind.plural)
 
     query.__name__ = query.__qualname__ = f"get_{kind.plural}"
@@ -233,24 +248,51 @@ def get_segmentations(
     ``segmentation_type`` (``binary``/``multilabel``/``instance``/``panoptic``, one or several) overrides
     the three type flags.
     """
-    root = open_project(root)
-    users, sessions, names, sizes = (
-        as_set(user_id),
-        as_set(session_id),
-        as_set(name),
-        _as_sizes(voxel_size),
+    filters = segmentation_filters(
+        user_id, session_id, is_multilabel, name, voxel_size, is_instance, is_panoptic, segmentation_type
     )
-    keep_type = segmentation_type_filter(is_multilabel, is_instance, is_panoptic, segmentation_type)
+    per_run = partial(segmentations_of_run, **filters)
+    return _collect(open_project(root), runs, per_run, parallel, workers, show_progress, "segmentations")
 
-    def per_run(run: Any) -> list[Any]:
-        return [
-            seg
-            for seg in run.segmentations
-            if _ok(users, seg.user_id)
-            and _ok(sessions, seg.session_id)
-            and _ok(names, seg.name)
-            and _ok(sizes, float(seg.voxel_size))
-            and keep_type(seg)
-        ]
 
-    return _collect(root, runs, per_run, parallel, workers, show_progress, "segmentations")
+def segmentation_filters(
+    user_id: Any = None,
+    session_id: Any = None,
+    is_multilabel: bool | None = None,
+    name: Any = None,
+    voxel_size: Any = None,
+    is_instance: bool | None = False,
+    is_panoptic: bool | None = False,
+    segmentation_type: Any = None,
+) -> dict[str, Any]:
+    """The keyword arguments of ``segmentations_of_run`` for ``get_segmentations``'s filters."""
+    flags = (is_multilabel, is_instance, is_panoptic, as_set(segmentation_type))
+    return {
+        "users": as_set(user_id),
+        "sessions": as_set(session_id),
+        "names": as_set(name),
+        "sizes": _as_sizes(voxel_size),
+        "flags": flags,
+    }
+
+
+def segmentations_of_run(
+    run: Any,
+    users: frozenset | None = None,
+    sessions: frozenset | None = None,
+    names: frozenset | None = None,
+    sizes: frozenset | None = None,
+    flags: tuple[Any, ...] = (None, None, None, None),
+) -> list[Any]:
+    """The segmentations of ``run`` by user, session, name, voxel size and type (``flags``: the
+    arguments of ``segmentation_type_filter``)."""
+    keep_type = segmentation_type_filter(*flags)
+    return [
+        seg
+        for seg in run.segmentations
+        if _ok(users, seg.user_id)
+        and _ok(sessions, seg.session_id)
+        and _ok(names, seg.name)
+        and _ok(sizes, float(seg.voxel_size))
+        and keep_type(seg)
+    ]

@@ -1,11 +1,11 @@
 """Batch imports behind ``copick add ...``: expand a PATH glob, map files to runs, import them in
-threads and return an ``ImportReport`` of what was imported, skipped and failed."""
+threads (or processes, or on a Dask cluster: ``--executor``) and return an ``ImportReport`` of what was
+imported, skipped and failed."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from functools import partial
 from typing import Any
 
 from copick.errors import CopickError, InvalidDataError
@@ -13,6 +13,7 @@ from copick.formats.common import MissingVoxelSizeError
 from copick.ops.import_common import (
     DEFAULT_CHUNKS,
     ImportReport,
+    Job,
     plan_paths,
     require_object,
     run_jobs,
@@ -55,10 +56,8 @@ def add_tomograms_from_paths(
     options = dict(voxel_spacing=voxel_size, file_type=file_type, create_pyramid=create_pyramid)
     options.update(pyramid_levels=pyramid_levels, chunks=chunks, transpose=transpose, flip=flip)
     options.update(create=create, overwrite=overwrite, log=log)
-    jobs = [
-        (f, partial(add_tomogram_from_file, root, r, tomo_type, f, **options)) for r, f in mapping.items()
-    ]
-    run_jobs(jobs, report, max_workers, show_progress, "Processing tomograms")
+    jobs = [Job(f, add_tomogram_from_file, (r, tomo_type, f), options) for r, f in mapping.items()]
+    run_jobs(root, jobs, report, max_workers, show_progress, "Processing tomograms")
     return report
 
 
@@ -97,10 +96,10 @@ def add_segmentations_from_paths(
     options.update(instance=segmentation_type == "instance", panoptic=segmentation_type == "panoptic")
     options.update(transpose=transpose, flip=flip, create=create, overwrite=overwrite, log=log)
     jobs = [
-        (f, partial(add_segmentation_from_file, root, r, f, voxel_size, name, user_id, session_id, **options))
+        Job(f, add_segmentation_from_file, (r, f, voxel_size, name, user_id, session_id), options)
         for r, f in mapping.items()
     ]
-    run_jobs(jobs, report, max_workers, show_progress, "Processing segmentations")
+    run_jobs(root, jobs, report, max_workers, show_progress, "Processing segmentations")
     return report
 
 
@@ -142,12 +141,11 @@ def add_picks_from_paths(
     star = dict(
         tilt_series_pixel_size=tilt_series_pixel_size, tomograms_star=tomos, relion_version=relion_version
     )
-    jobs = [(f, partial(import_picks_file, root, "", f, *ids, "csv", **options)) for f in csv_paths]
+    jobs = [Job(f, import_picks_file, ("", f, *ids, "csv"), options) for f in csv_paths]
     jobs += [
-        (f, partial(add_picks_from_file, root, r, f, *ids, file_type, **options, **star))
-        for r, f in mapping.items()
+        Job(f, add_picks_from_file, (r, f, *ids, file_type), {**options, **star}) for r, f in mapping.items()
     ]
-    run_jobs(jobs, report, max_workers, show_progress, "Processing picks")
+    run_jobs(root, jobs, report, max_workers, show_progress, "Processing picks")
     return report
 
 
@@ -206,6 +204,6 @@ def add_picks_grouped_from_paths(
     options.update(log=log, relion_version=relion_version, tilt_series_pixel_size=tilt_series_pixel_size)
     options.update(tomograms=tomos)
     ids = (object_name, user_id, session_id, voxel_size, mapping)
-    jobs = [(f, partial(add_picks_grouped_from_file, root, f, *ids, **options)) for f in paths]
-    run_jobs(jobs, report, max_workers, show_progress, "Processing picks")
+    jobs = [Job(f, add_picks_grouped_from_file, (f, *ids), options) for f in paths]
+    run_jobs(root, jobs, report, max_workers, show_progress, "Processing picks")
     return report

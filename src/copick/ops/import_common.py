@@ -171,45 +171,78 @@ def require_object(root: Any, object_name: str) -> str:
 # ------------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Job:
+    """One file to import: ``fn(root, *args, **kwargs)``. ``fn`` is a module-level function and the
+    arguments plain data, so a job can run in another process (``--executor process|dask``)."""
+
+    label: str
+    fn: Callable[..., Any]
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+def run_job(root: Any, job: Job, _: dict[str, Any]) -> Any:
+    """The task of one job (``copick.ops.run.run_tasks``), wherever it runs."""
+    return job.fn(root, *job.args, **job.kwargs)
+
+
+def run_job_elsewhere(root: Any, job: Job, _: dict[str, Any]) -> Any:
+    """``run_job`` in another process: what comes back is plain data, not entities bound to that
+    process's project (see ``portable``)."""
+    return portable(run_job(root, job, _))
+
+
+def portable(value: Any) -> Any:
+    """A job's result as it crosses back from another process: an entity as its copick URI (sending
+    it would send its whole project), a ``{run: picks}`` result as ``{run: URI}`` with its counts."""
+    from copick.entities.base import StoredEntity
+    from copick.kinds import kind_of
+    from copick.util.uri import serialize_copick_uri
+
+    if isinstance(value, StoredEntity):
+        return serialize_copick_uri(value) if kind_of(value) is not None else getattr(value, "name", None)
+    if isinstance(value, PicksImportResult):
+        out = PicksImportResult({run: portable(picks) for run, picks in value.items()})
+        out.skipped_particles, out.unmapped, out.source = (
+            value.skipped_particles,
+            value.unmapped,
+            value.source,
+        )
+        return out
+    return value
+
+
 def run_jobs(
-    jobs: list[tuple[str, Callable[[], Any]]],
+    root: Any,
+    jobs: list[Job],
     report: ImportReport,
     max_workers: int,
     show_progress: bool,
     description: str,
 ) -> None:
-    """Run ``(label, job)`` pairs in threads; each result or error lands in ``report``."""
-    import threading
-    from concurrent.futures import ThreadPoolExecutor, as_completed
+    """Run the jobs in ``max_workers`` threads, or in processes or on a Dask cluster when the running
+    command says so (``--executor``); each result or error lands in ``report``. In threads
+    ``report.items`` holds the imported entities, elsewhere their URIs (see ``portable``)."""
+    from copick.ops.run import choose_executor, progress, run_tasks
 
-    from copick.ops.run import progress
+    parallelism, client = choose_executor(run_job, jobs)
+    task = run_job if parallelism == "thread" else run_job_elsewhere
 
-    lock = threading.Lock()
-
-    def record(label: str, call: Callable[[], Any]) -> None:
-        try:
-            value = call()
-        except Exception as err:
-            _log.debug(f"Import of {label} failed", exc_info=True)
-            with lock:
-                report.errors.append(f"{label}: {err}" if label not in str(err) else str(err))
-            return
-        with lock:
-            report.processed += 1
-            report.items[label] = value
-            report.skipped_particles += getattr(value, "skipped_particles", 0)
+    def failed(i: int, err: BaseException) -> None:
+        label = jobs[i].label
+        _log.debug(f"Import of {label} failed", exc_info=(type(err), err, err.__traceback__))
+        report.errors.append(f"{label}: {err}" if label not in str(err) else str(err))
 
     with progress(len(jobs), description, show_progress) as advance:
-        if max_workers <= 1 or len(jobs) <= 1:
-            for label, call in jobs:
-                record(label, call)
-                advance(1)
-            return
-        with ThreadPoolExecutor(max_workers=max_workers) as pool:
-            futures = {pool.submit(record, label, call): label for label, call in jobs}
-            for future in as_completed(futures):
-                future.result()
-                advance(1)
+        outcomes = run_tasks(
+            task, root, jobs, [{}] * len(jobs), parallelism, max_workers, client, advance, failed
+        )
+    for job, (ok, value) in zip(jobs, outcomes):
+        if ok:
+            report.processed += 1
+            report.items[job.label] = value
+            report.skipped_particles += getattr(value, "skipped_particles", 0)
 
 
 def plan_paths(

@@ -12,11 +12,10 @@ import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from copick.errors import CorruptFileError, InvalidDataError
-from copick.ops.import_common import DEFAULT_CHUNKS, ImportReport, run_jobs
+from copick.ops.import_common import DEFAULT_CHUNKS, ImportReport, Job, run_jobs
 from copick.ops.import_tomograms import _peek_voxel_size, add_tomogram_from_file
 
 _log = logging.getLogger("copick.ops.importers")
@@ -163,21 +162,15 @@ def add_tomograms_from_sources(
     options = dict(file_type=file_type, create_pyramid=create_pyramid, pyramid_levels=pyramid_levels)
     options.update(chunks=chunks, transpose=transpose, flip=flip, create=create, overwrite=overwrite, log=log)
     jobs = [
-        (
+        Job(
             s.path,
-            partial(
-                add_tomogram_from_file,
-                root,
-                s.run,
-                tomo_type,
-                s.path,
-                voxel_spacing=s.voxel_size if s.voxel_size is not None else voxel_size,
-                **options,
-            ),
+            add_tomogram_from_file,
+            (s.run, tomo_type, s.path),
+            {**options, "voxel_spacing": s.voxel_size if s.voxel_size is not None else voxel_size},
         )
         for s in sources
     ]
-    run_jobs(jobs, report, max_workers, show_progress, "Processing tomograms")
+    run_jobs(root, jobs, report, max_workers, show_progress, "Processing tomograms")
     return report
 
 

@@ -8,7 +8,8 @@ kind of ``copick.kinds`` is handled by the same code: its declaration says how t
 
 Every function returns a dict: ``matched`` (objects selected), ``processed`` (done without error),
 ``copied``/``moved``/``deleted`` (``{"run", "source", "target"}`` or ``{"run", "uri"}`` entries) and
-``errors`` (one line each). ``*_per_run`` work on one run; ``*_batch`` spread runs over threads.
+``errors`` (one line each). ``*_per_run`` work on one run; ``*_batch`` spread runs over threads (or
+processes, or a Dask cluster: the command's ``--executor``; the per-run functions are what is sent).
 """
 
 from __future__ import annotations
@@ -284,16 +285,21 @@ def _select_runs(root: Any, run_names: Any) -> list[Any]:
 def _over_runs(
     root: Any,
     run_names: Any,
-    worker: Any,
+    per_run: Callable[..., dict[str, Any]],
     key: str,
     workers: int,
     desc: str,
     show_progress: bool,
+    **options: Any,
 ) -> dict[str, Any]:
+    """``per_run(run, **options)`` (a module-level function: it may run in other processes) over the
+    selected runs, aggregated."""
     from copick.ops.run import map_runs
 
     runs = _select_runs(root, run_names)
-    results = map_runs(worker, root, runs, workers=workers, show_progress=show_progress, task_desc=desc)
+    results = map_runs(
+        per_run, root, runs, workers=workers, show_progress=show_progress, task_desc=desc, **options
+    )
     return _aggregate(results, key, len(runs))
 
 
@@ -311,13 +317,11 @@ def _transfer_batch(
 ) -> dict[str, Any]:
     """Copy (or move) matched objects in every selected run, runs spread over ``workers`` threads."""
     validate_transfer(object_type, source_uri, target_uri)
-    kind = _kind(object_type, COPYABLE_TYPES, "move" if move else "copy")
-
-    def worker(run: Any) -> dict[str, Any]:
-        return _transfer_per_run(run, kind, source_uri, target_uri, overwrite, move, log)
-
+    per_run = move_copick_objects_per_run if move else copy_copick_objects_per_run
     key, desc = ("moved", "Moving objects") if move else ("copied", "Copying objects")
-    return _over_runs(root, run_names, worker, key, workers, desc, show_progress)
+    options = dict(object_type=object_type, source_uri=source_uri, target_uri=target_uri)
+    options.update(overwrite=overwrite, log=log)
+    return _over_runs(root, run_names, per_run, key, workers, desc, show_progress, **options)
 
 
 def _transfer_api(move: bool) -> tuple[Callable[..., dict[str, Any]], Callable[..., dict[str, Any]]]:
@@ -376,12 +380,11 @@ def remove_copick_objects_batch(
 ) -> dict[str, Any]:
     """Delete matched objects in every selected run, runs spread over ``workers`` threads."""
     validate_transfer(object_type, uri)
-
-    def worker(run: Any) -> dict[str, Any]:
-        return remove_copick_objects_per_run(run, object_type, uri, dry_run, log)
-
     desc = "Listing objects" if dry_run else "Deleting objects"
-    result = _over_runs(root, run_names, worker, "deleted", workers, desc, show_progress)
+    options = dict(object_type=object_type, uri=uri, dry_run=dry_run, log=log)
+    result = _over_runs(
+        root, run_names, remove_copick_objects_per_run, "deleted", workers, desc, show_progress, **options
+    )
     result["dry_run"] = dry_run
     return result
 

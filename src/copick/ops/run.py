@@ -10,13 +10,25 @@ reports are also remembered on the click context, so the command can exit non-ze
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import pickle
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-__all__ = ["PARALLELISMS", "map_runs", "note_failures", "progress", "report_results", "use_executor"]
+from copick.ops.project_handle import ProjectHandle
+
+__all__ = [
+    "PARALLELISMS",
+    "choose_executor",
+    "map_runs",
+    "note_failures",
+    "progress",
+    "report_results",
+    "run_tasks",
+    "use_executor",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -80,28 +92,6 @@ def note_failures(count: int, first_error: str | None = None, total: int | None 
 # --------------------------------------------------------------------------------------------------------
 
 
-class _RootHandle:
-    """Carries a root to worker processes: pickled as is when possible, else rebuilt from its config."""
-
-    def __init__(self, root: Any):
-        self.root = root
-
-    def __getstate__(self) -> dict[str, Any]:
-        try:
-            return {"root": pickle.dumps(self.root)}
-        except (TypeError, AttributeError, pickle.PicklingError) as err:
-            config = getattr(self.root, "config", None)
-            if config is None:
-                raise TypeError(f"The project root cannot be sent to worker processes: {err}") from err
-            return {"cls": type(self.root), "config": config}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        if "root" in state:
-            self.root = pickle.loads(state["root"])
-        else:
-            self.root = state["cls"](state["config"])
-
-
 def _run_name(run: Any) -> str:
     return run if isinstance(run, str) else run.name
 
@@ -127,9 +117,9 @@ def _call(callback: Callable, root: Any, run: Any, kwargs: dict[str, Any]) -> An
     return callback(run, **kwargs)
 
 
-def _call_in_process(callback: Callable, handle: _RootHandle, run: Any, kwargs: dict[str, Any]) -> Any:
-    """Worker-process entry point: names are materialised with the worker's own root."""
-    return _call(callback, handle.root, run, kwargs)
+def _call_in_process(task: Callable, handle: ProjectHandle, item: Any, kwargs: dict[str, Any]) -> Any:
+    """Worker-process entry point: ``task(root, item, kwargs)`` with the worker's own root."""
+    return task(handle.root, item, kwargs)
 
 
 def _log_run_error(name: str, err: BaseException) -> None:
@@ -179,10 +169,11 @@ def _warn_if_unused(record: dict[str, Any]) -> None:
         )
 
 
-def _command_executor(callback: Callable) -> tuple[str, Any]:
-    """``(parallelism, scheduler)`` chosen by the running copick command, for ``callback``: threads
-    unless the command asked for processes or dask and ``callback`` pickles (a module-level function,
-    or a ``functools.partial`` of one); closures and lambdas hold state of this process and stay here."""
+def choose_executor(*work: Any) -> tuple[str, Any]:
+    """``(parallelism, scheduler)`` chosen by the running copick command for ``work`` (the callable
+    and what goes with it): threads unless the command asked for processes or dask and ``work``
+    pickles (module-level functions, ``functools.partial`` of them, plain data); closures and lambdas
+    hold state of this process and stay here. Outside a command: threads."""
     if "click" not in sys.modules:
         return "thread", None
     import click
@@ -192,9 +183,9 @@ def _command_executor(callback: Callable) -> tuple[str, Any]:
     if not record or record["executor"] == "thread":
         return "thread", None
     try:
-        pickle.dumps(callback)
+        pickle.dumps(work)
     except Exception:
-        _log.debug(f"{callback!r} cannot be sent to other processes: it runs in threads")
+        _log.debug(f"{work[0]!r} cannot be sent to other processes: it runs in threads")
         return "thread", None
     record["used"] = True
     return record["executor"], record["scheduler"]
@@ -239,11 +230,7 @@ def map_runs(
         if client is not None:
             parallelism = "dask"
         else:
-            parallelism, client = _command_executor(callback)
-    if parallelism not in PARALLELISMS:
-        raise ValueError(f"parallelism must be 'thread', 'process' or 'dask', got {parallelism!r}.")
-    if client is not None and parallelism != "dask":
-        raise ValueError(f"client= is for parallelism='dask', not {parallelism!r}.")
+            parallelism, client = choose_executor(callback)
     runs = list(runs)
     if run_args is not None:
         run_args = list(run_args)
@@ -252,52 +239,93 @@ def map_runs(
     per_run = [{**(run_args[i] if run_args is not None else {}), **kwargs} for i in range(len(runs))]
     names = [_run_name(run) for run in runs]
     results: dict[str, Any] = dict.fromkeys(names)
-    description = task_desc or "Processing runs"
+    task = functools.partial(_call, callback)
+    with progress(len(runs), task_desc or "Processing runs", show_progress) as advance:
+        values = run_tasks(
+            task,
+            root,
+            runs,
+            per_run,
+            parallelism,
+            workers,
+            client,
+            advance,
+            lambda i, err: _log_run_error(names[i], err),
+        )
+    for name, (ok, value) in zip(names, values):
+        if ok:
+            results[name] = value
+    return results
+
+
+def run_tasks(
+    task: Callable[[Any, Any, dict[str, Any]], Any],
+    root: Any,
+    items: Sequence[Any],
+    per_item: Sequence[dict[str, Any]],
+    parallelism: str = "thread",
+    workers: int = 1,
+    client: Any = None,
+    advance: Callable[[int], None] = lambda n=1: None,
+    on_error: Callable[[int, BaseException], None] = lambda i, err: None,
+) -> list[tuple[bool, Any]]:
+    """Call ``task(root, items[i], per_item[i])`` for every item, in ``workers`` threads or processes
+    or as Dask tasks (``parallelism``, see ``map_runs``); return ``(True, result)`` or ``(False,
+    None)`` per item, in the order of ``items``. ``on_error(i, exception)`` and ``advance(1)`` are
+    called in this thread as items finish.
+
+    In the process and Dask modes ``task`` and the items must pickle (run objects are sent as their
+    names) and the project is reopened there (``map_runs`` explains how); the results come back
+    pickled. This is the engine of ``map_runs`` and of work that is not one call per run (imports).
+    """
+    if parallelism not in PARALLELISMS:
+        raise ValueError(f"parallelism must be 'thread', 'process' or 'dask', got {parallelism!r}.")
+    if client is not None and parallelism != "dask":
+        raise ValueError(f"client= is for parallelism='dask', not {parallelism!r}.")
+    out: list[tuple[bool, Any]] = [(False, None)] * len(items)
+    if not items:
+        return out
     workers = max(1, int(workers or 1))
 
-    with progress(len(runs), description, show_progress) as advance:
-        if not runs:
-            return results
-        if parallelism == "dask":
-            from copick.ops.run_dask import map_runs_dask
+    if parallelism == "dask":
+        from copick.ops.run_dask import map_tasks_dask
 
-            items = [_shipped(run) for run in runs]
-            return map_runs_dask(
-                callback, root, names, items, per_run, results, advance, _log_run_error, workers, client
-            )
-        if parallelism == "thread" and (workers == 1 or len(runs) <= 1):
-            for name, run, kw in zip(names, runs, per_run):
-                try:
-                    results[name] = _call(callback, root, run, kw)
-                except Exception as err:
-                    _log_run_error(name, err)
-                advance(1)
-            return results
-
-        from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
-
-        if parallelism == "thread":
-            pool: Any = ThreadPoolExecutor(max_workers=workers)
-            submit = lambda run, kw: pool.submit(_call, callback, root, run, kw)  # noqa: E731
-        else:
-            handle = _RootHandle(root)
-            pool = ProcessPoolExecutor(max_workers=workers)
-            submit = lambda run, kw: pool.submit(_call_in_process, callback, handle, _shipped(run), kw)  # noqa: E731
-        with pool:
-            futures = {submit(run, kw): name for name, run, kw in zip(names, runs, per_run)}
+        shipped = [_shipped(item) for item in items]
+        return map_tasks_dask(task, root, shipped, per_item, out, advance, on_error, workers, client)
+    if parallelism == "thread" and (workers == 1 or len(items) <= 1):
+        for i, (item, kw) in enumerate(zip(items, per_item)):
             try:
-                for future in as_completed(futures):
-                    name = futures[future]
-                    try:
-                        results[name] = future.result()
-                    except Exception as err:
-                        _log_run_error(name, err)
-                    advance(1)
-            except KeyboardInterrupt:
-                for future in futures:
-                    future.cancel()
-                raise
-    return results
+                out[i] = (True, task(root, item, kw))
+            except Exception as err:
+                on_error(i, err)
+            advance(1)
+        return out
+
+    from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+
+    if parallelism == "thread":
+        pool: Any = ThreadPoolExecutor(max_workers=workers)
+        submit = lambda item, kw: pool.submit(task, root, item, kw)  # noqa: E731
+    else:
+        handle = ProjectHandle(root)  # the project opened once per worker process
+        handle.payload  # noqa: B018 - a project that cannot travel is refused before anything is sent
+        pool = ProcessPoolExecutor(max_workers=workers)
+        submit = lambda item, kw: pool.submit(_call_in_process, task, handle, _shipped(item), kw)  # noqa: E731
+    with pool:
+        futures = {submit(item, kw): i for i, (item, kw) in enumerate(zip(items, per_item))}
+        try:
+            for future in as_completed(futures):
+                i = futures[future]
+                try:
+                    out[i] = (True, future.result())
+                except Exception as err:
+                    on_error(i, err)
+                advance(1)
+        except KeyboardInterrupt:
+            for future in futures:
+                future.cancel()
+            raise
+    return out
 
 
 # --------------------------------------------------------------------------------------------------------

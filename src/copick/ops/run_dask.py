@@ -7,39 +7,31 @@ connected for the call and closed), the current default ``Client`` of the proces
 by dask's ``scheduler-address`` setting (``DASK_SCHEDULER_ADDRESS``), or else a ``LocalCluster`` made for
 the call on this machine (processes, closed at the end).
 
-What a task carries is small and picklable: the run's name and keyword arguments, and a reference
-to one shared task holding the callback (by reference, or by value through cloudpickle) and a
-``ProjectHandle`` (the root's class and config, never its caches or connections), which reaches each
-worker once. Each worker process reopens the project once per
-``map_runs`` call, from the config (``type(root)(config)``), so remote layers (S3, SFTP ...) connect from
-the worker with the config's own options. A task re-run by the scheduler (its worker died) looks the
-run up again; the callback should write its results whole (copick's writes replace whole files), so a
-re-run leaves no duplicate.
+What a task carries is small and picklable: the run's name (or the item) and keyword arguments, and a
+reference to one shared task holding the work (by reference, or by value through cloudpickle) and a
+``copick.ops.project_handle.ProjectHandle`` (the root's class and config, never its caches or
+connections), which reaches each worker once. Each worker process reopens the project once per call,
+from the config (``type(root)(config)``), so remote layers (S3, SFTP ...) connect from the worker with
+the config's own options. A task re-run by the scheduler (its worker died) looks the run up again; the
+callback should write its results whole (copick's writes replace whole files), so a re-run leaves no
+duplicate.
 """
 
 from __future__ import annotations
 
 import contextlib
-import inspect
 import logging
 import os
-import pickle
-import threading
-import uuid
-from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-__all__ = ["ProjectHandle", "connect", "map_runs_dask", "run_task", "share"]
+from copick.ops.project_handle import ProjectHandle
+
+__all__ = ["connect", "map_tasks_dask", "run_task", "share"]
 
 _log = logging.getLogger("copick.ops.run")
 
 _INSTALL_HINT = 'map_runs(parallelism="dask") needs dask.distributed: pip install "copick[dask]"'
-
-# Roots reopened in this (worker) process, by the token of the map_runs call that shipped them.
-_ROOTS: OrderedDict[str, Any] = OrderedDict()
-_ROOTS_LOCK = threading.Lock()
-_ROOTS_KEPT = 4
 
 
 def _distributed() -> Any:
@@ -50,102 +42,17 @@ def _distributed() -> Any:
     return distributed
 
 
-# --------------------------------------------------------------------------------------------------------
-# The project as shipped to workers
-# --------------------------------------------------------------------------------------------------------
-
-
-def _opens_from_config(cls: type) -> bool:
-    """Whether ``cls(config)`` is a complete way to open a root of this class (one required argument)."""
-    try:
-        params = list(inspect.signature(cls).parameters.values())
-    except (TypeError, ValueError):
-        return False
-    required = [
-        p
-        for p in params
-        if p.default is inspect.Parameter.empty
-        and p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    ]
-    return len(required) == 1
-
-
-def _root_payload(root: Any) -> bytes:
-    """Pickled ``("config", cls, config)`` when the root reopens from its config, else the root itself
-    without its listings (``("root", root)``); a clear ``TypeError`` when neither pickles."""
-    config = getattr(root, "config", None)
-    cls = type(root)
-    if config is not None and _opens_from_config(cls):
-        try:
-            return pickle.dumps(("config", cls, config))
-        except (TypeError, AttributeError, pickle.PicklingError) as err:
-            raise TypeError(f"The project's config cannot be sent to dask workers: {err}") from err
-    import copy
-
-    lean = copy.copy(root)
-    for cache in ("_runs", "_objects"):
-        if cache in vars(lean):
-            setattr(lean, cache, None)
-    try:
-        return pickle.dumps(("root", lean))
-    except (TypeError, AttributeError, pickle.PicklingError) as err:
-        raise TypeError(
-            f"The project root ({cls.__name__}) cannot be sent to dask workers: it neither opens from "
-            f"its config alone nor pickles ({err})."
-        ) from err
-
-
-def _reopen(token: str, payload: bytes) -> Any:
-    """The root of ``payload``, opened once per process and ``map_runs`` call (``token``)."""
-    with _ROOTS_LOCK:
-        root = _ROOTS.get(token)
-        if root is not None:
-            _ROOTS.move_to_end(token)
-            return root
-        kind, *rest = pickle.loads(payload)
-        root = rest[0](rest[1]) if kind == "config" else rest[0]
-        _ROOTS[token] = root
-        while len(_ROOTS) > _ROOTS_KEPT:
-            _ROOTS.popitem(last=False)
-        return root
-
-
-class ProjectHandle:
-    """A project root as dask tasks carry it: its class and config (pickled once, a few kB), reopened
-    once per worker process. On the machine that made it, ``root`` is the original object."""
-
-    def __init__(self, root: Any):
-        self.token = uuid.uuid4().hex
-        self.payload = _root_payload(root)
-        self._root = root
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"token": self.token, "payload": self.payload}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.token = state["token"]
-        self.payload = state["payload"]
-        self._root = None
-
-    @property
-    def root(self) -> Any:
-        if self._root is None:
-            self._root = _reopen(self.token, self.payload)
-        return self._root
-
-
-def share(callback: Callable, handle: ProjectHandle) -> tuple[Callable, ProjectHandle]:
-    """The task whose result every run's task takes: the callback and the project, sent to each worker
-    once (not once per run), and recomputed by the scheduler if the worker holding it dies."""
-    return callback, handle
+def share(task: Callable, handle: ProjectHandle) -> tuple[Callable, ProjectHandle]:
+    """The Dask task whose result every item's task takes: the work and the project, sent to each
+    worker once (not once per item), and recomputed by the scheduler if the worker holding it dies."""
+    return task, handle
 
 
 def run_task(item: Any, kwargs: dict[str, Any], *, shared: tuple[Callable, ProjectHandle]) -> Any:
-    """The task of one run, on a worker: resolve the run with the worker's root and call back."""
-    from copick.ops.run import _call
-
-    callback, handle = shared
-    return _call(callback, handle.root, item, kwargs)
+    """The Dask task of one item (a run, an import ...), on a worker: ``task(root, item, kwargs)``
+    with the worker's root (``copick.ops.run.run_tasks``)."""
+    task, handle = shared
+    return task(handle.root, item, kwargs)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -238,36 +145,37 @@ def _task_error(future: Any, value: Any) -> BaseException:
     return err if err is not None else RuntimeError(f"task {future.key} failed: {value!r}")
 
 
-def map_runs_dask(
-    callback: Callable[..., Any],
+def map_tasks_dask(
+    task: Callable[[Any, Any, dict[str, Any]], Any],
     root: Any,
-    names: Sequence[str],
     items: Sequence[Any],
-    per_run: Sequence[dict[str, Any]],
-    results: dict[str, Any],
+    per_item: Sequence[dict[str, Any]],
+    out: list[tuple[bool, Any]],
     advance: Callable[[int], None],
-    on_error: Callable[[str, BaseException], None],
+    on_error: Callable[[int, BaseException], None],
     workers: int = 1,
     client: Any = None,
-) -> dict[str, Any]:
-    """Submit one task per run, fill ``results`` (keyed by run name, pre-ordered by the caller) as they
-    complete; a failed run (the callback raised, or its worker died more often than the scheduler
-    allows) is reported through ``on_error`` and keeps ``None``. Ctrl-C cancels the tasks."""
+) -> list[tuple[bool, Any]]:
+    """Submit one Dask task per item (``task(root, item, kwargs)`` on a worker), fill ``out`` (by
+    position) with ``(True, result)`` as they complete; a failed item (the task raised, or its worker
+    died more often than the scheduler allows) is reported through ``on_error(i, exception)`` and
+    keeps ``(False, None)``. Ctrl-C cancels the tasks and stops a cluster made for the call at once."""
     distributed = _distributed()
     handle = ProjectHandle(root)
-    with connect(client, workers, len(names)) as dask_client:
-        shared = dask_client.submit(share, callback, handle, pure=False)
-        futures = dask_client.map(run_task, list(items), list(per_run), shared=shared, pure=False)
-        owner = {future.key: name for future, name in zip(futures, names)}
+    handle.payload  # noqa: B018 - a project that cannot travel is refused before anything is sent
+    with connect(client, workers, len(items)) as dask_client:
+        shared = dask_client.submit(share, task, handle, pure=False)
+        futures = dask_client.map(run_task, list(items), list(per_item), shared=shared, pure=False)
+        position = {future.key: i for i, future in enumerate(futures)}
         try:
             for future, value in distributed.as_completed(
                 futures, loop=dask_client.loop, with_results=True, raise_errors=False
             ):
-                name = owner[future.key]
+                i = position[future.key]
                 if future.status in ("error", "cancelled"):
-                    on_error(name, _task_error(future, value))
+                    on_error(i, _task_error(future, value))
                 else:
-                    results[name] = value
+                    out[i] = (True, value)
                 future.release()
                 advance(1)
         except BaseException:  # Ctrl-C (KeyboardInterrupt) or anything else: stop the cluster's work
@@ -275,4 +183,4 @@ def map_runs_dask(
                 dask_client.cancel([*futures, shared], force=True)
             raise
         shared.release()
-    return results
+    return out

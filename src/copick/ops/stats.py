@@ -3,6 +3,9 @@
 Each function takes the filters of the matching ``copick.ops.get`` query and returns a plain dict (what
 ``copick stats ... --output json`` prints). Distributions are ordered by count, largest first. Pick
 files that cannot be read count 0 points and are listed under ``errors`` (present only then).
+
+Each run is counted by a module-level function returning plain records, so with ``parallel`` the runs
+are counted in threads, or in processes or on a Dask cluster when the command says so (``--executor``).
 """
 
 from __future__ import annotations
@@ -10,9 +13,10 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
-from copick.kinds import FILAMENTS, MESHES, AnnotationKind
+from copick.kinds import FILAMENTS, MESHES, AnnotationKind, as_set, open_project
 from copick.ops import get
 
 __all__ = ["filaments_stats", "meshes_stats", "picks_stats", "segmentations_stats"]
@@ -38,18 +42,38 @@ def _count_points(picks: Any) -> int | str:
         return error
 
 
-def _point_counts(picks: list[Any], workers: int) -> tuple[list[int], list[str]]:
-    """Point counts of many pick sets (read in threads when ``workers`` > 1), and the read errors
-    (unreadable files count 0)."""
-    if workers > 1 and len(picks) > 1:
-        from concurrent.futures import ThreadPoolExecutor
+def _records(
+    root: Any,
+    runs: Any,
+    per_run: Callable[[Any], list[Any]],
+    parallel: bool,
+    workers: int,
+    show: bool,
+    what: str,
+) -> list[Any]:
+    """``per_run(run)`` of every selected run, flattened in run order: in ``workers`` threads (or the
+    command's ``--executor``) with ``parallel``, else one run after the other."""
+    from copick.ops.run import map_runs
 
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            counts = list(pool.map(_count_points, picks))
-    else:
-        counts = [_count_points(p) for p in picks]
-    errors = [n for n in counts if isinstance(n, str)]
-    return [0 if isinstance(n, str) else n for n in counts], errors
+    selected = get.get_runs(root, runs)
+    results = map_runs(
+        per_run,
+        root,
+        selected,
+        workers=workers if parallel else 1,
+        parallelism=None if parallel else "thread",
+        show_progress=show,
+        task_desc=f"Counting {what}",
+    )
+    return [record for run in selected for record in (results.get(run.name) or [])]
+
+
+def picks_records(run: Any, **filters: Any) -> list[tuple[str, str, str, str, int | str]]:
+    """``(run, user, session, object, points or read error)`` of each selected pick set of ``run``."""
+    return [
+        (run.name, p.user_id, p.session_id, p.pickable_object_name, _count_points(p))
+        for p in get.annotations_of_run(run, "picks", **filters)
+    ]
 
 
 def picks_stats(
@@ -63,22 +87,25 @@ def picks_stats(
     show_progress: bool = True,
 ) -> dict[str, Any]:
     """Number of pick files and of points, with their distribution by run, user, session and object."""
-    picks = get.get_picks(root, runs, user_id, session_id, object_name, parallel, workers, show_progress)
-    counts, errors = _point_counts(picks, workers if parallel else 1)
+    filters = {"users": as_set(user_id), "sessions": as_set(session_id), "objects": as_set(object_name)}
+    per_run = partial(picks_records, **filters)
+    records = _records(open_project(root), runs, per_run, parallel, workers, show_progress, "picks")
+    errors = [n for *_, n in records if isinstance(n, str)]
     by_run: Counter = Counter()
     by_user: Counter = Counter()
     by_session: Counter = Counter()
     by_object: Counter = Counter()
     total = 0
-    for p, n in zip(picks, counts):
+    for run, user, session, obj, n in records:
+        n = 0 if isinstance(n, str) else n
         total += n
-        by_run[p.run.name] += n
-        by_user[p.user_id] += n
-        by_session[p.session_id] += n
-        by_object[p.pickable_object_name] += n
+        by_run[run] += n
+        by_user[user] += n
+        by_session[session] += n
+        by_object[obj] += n
     data = {
         "total_picks": total,
-        "total_pick_files": len(picks),
+        "total_pick_files": len(records),
         "distribution_by_run": _ranked(by_run),
         "distribution_by_user": _ranked(by_user),
         "distribution_by_session": _ranked(by_session),
@@ -87,9 +114,16 @@ def picks_stats(
     return data | ({"errors": errors} if errors else {})
 
 
+def annotation_records(run: Any, plural: str, **filters: Any) -> list[tuple[str, str, str]]:
+    """``(user, session, object)`` of each selected mesh or filament set (``plural``) of ``run``."""
+    return [
+        (m.user_id, m.session_id, m.pickable_object_name)
+        for m in get.annotations_of_run(run, plural, **filters)
+    ]
+
+
 def _annotation_stats(kind: AnnotationKind) -> Callable[..., dict[str, Any]]:
     """The ``<kind>_stats`` of an annotation kind: counts by user, session, object and combination."""
-    query = getattr(get, f"get_{kind.plural}")
 
     def stats(
         root: Any,
@@ -101,14 +135,16 @@ def _annotation_stats(kind: AnnotationKind) -> Callable[..., dict[str, Any]]:
         workers: int = 8,
         show_progress: bool = True,
     ) -> dict[str, Any]:
-        items = query(root, runs, user_id, session_id, object_name, parallel, workers, show_progress)
+        filters = {"users": as_set(user_id), "sessions": as_set(session_id), "objects": as_set(object_name)}
+        per_run = partial(annotation_records, plural=kind.plural, **filters)
+        items = _records(open_project(root), runs, per_run, parallel, workers, show_progress, kind.plural)
         return {
             f"total_{kind.plural}": len(items),
-            "distribution_by_user": _ranked(Counter(m.user_id for m in items)),
-            "distribution_by_session": _ranked(Counter(m.session_id for m in items)),
-            "distribution_by_object": _ranked(Counter(m.pickable_object_name for m in items)),
+            "distribution_by_user": _ranked(Counter(user for user, _, _ in items)),
+            "distribution_by_session": _ranked(Counter(session for _, session, _ in items)),
+            "distribution_by_object": _ranked(Counter(obj for _, _, obj in items)),
             "session_user_object_combinations": _ranked(
-                Counter(f"{m.session_id}_{m.user_id}_{m.pickable_object_name}" for m in items)
+                Counter(f"{session}_{user}_{obj}" for user, session, obj in items)
             ),
         }
 
@@ -137,33 +173,37 @@ def segmentations_stats(
     segmentation_type: Any = None,
 ) -> dict[str, Any]:
     """Number of segmentations by user, session, name, voxel size, multilabel flag and type."""
-    segs = get.get_segmentations(
-        root,
-        runs,
-        user_id,
-        session_id,
-        is_multilabel,
-        name,
-        voxel_size,
-        parallel,
-        workers,
-        show_progress,
-        is_instance=is_instance,
-        is_panoptic=is_panoptic,
-        segmentation_type=segmentation_type,
+    filters = get.segmentation_filters(
+        user_id, session_id, is_multilabel, name, voxel_size, is_instance, is_panoptic, segmentation_type
     )
+    per_run = partial(segmentation_records, **filters)
+    segs = _records(open_project(root), runs, per_run, parallel, workers, show_progress, "segmentations")
     return {
         "total_segmentations": len(segs),
-        "distribution_by_user": _ranked(Counter(s.user_id for s in segs)),
-        "distribution_by_session": _ranked(Counter(s.session_id for s in segs)),
-        "distribution_by_name": _ranked(Counter(s.name for s in segs)),
-        "distribution_by_voxel_size": _ranked(Counter(float(s.voxel_size) for s in segs)),
-        "distribution_by_multilabel": _ranked(Counter(bool(s.is_multilabel) for s in segs)),
-        "distribution_by_type": _ranked(Counter(s.segmentation_type for s in segs)),
+        "distribution_by_user": _ranked(Counter(s["user"] for s in segs)),
+        "distribution_by_session": _ranked(Counter(s["session"] for s in segs)),
+        "distribution_by_name": _ranked(Counter(s["name"] for s in segs)),
+        "distribution_by_voxel_size": _ranked(Counter(s["voxel_size"] for s in segs)),
+        "distribution_by_multilabel": _ranked(Counter(s["multilabel"] for s in segs)),
+        "distribution_by_type": _ranked(Counter(s["type"] for s in segs)),
         "session_user_voxelspacing_multilabel_combinations": _ranked(
             Counter(
-                f"{s.session_id}_{s.user_id}_{s.name}_{float(s.voxel_size)}_{bool(s.is_multilabel)}"
-                for s in segs
+                f"{s['session']}_{s['user']}_{s['name']}_{s['voxel_size']}_{s['multilabel']}" for s in segs
             )
         ),
     }
+
+
+def segmentation_records(run: Any, **filters: Any) -> list[dict[str, Any]]:
+    """User, session, name, voxel size, multilabel flag and type of each selected segmentation of ``run``."""
+    return [
+        {
+            "user": s.user_id,
+            "session": s.session_id,
+            "name": s.name,
+            "voxel_size": float(s.voxel_size),
+            "multilabel": bool(s.is_multilabel),
+            "type": s.segmentation_type,
+        }
+        for s in get.segmentations_of_run(run, **filters)
+    ]

@@ -34,11 +34,13 @@ __all__ = [
 _log = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Job:
-    """One entity to copy: its source, the target run name, the target identity and a label."""
+    """One entity to copy, as plain data (it may travel to another process): the source run and the
+    source entity's identity, the target run name, the target identity and a label."""
 
-    source: Any
+    source_run: str
+    source: dict[str, Any]
     target_run: str
     identity: dict[str, Any]
     label: str
@@ -96,22 +98,44 @@ def _plan(
                 f"{kind.object_type} {serialize_copick_uri(entity)} of run {run.name} -> "
                 f"{serialize_identity(kind.object_type, target)} in run {target_run}"
             )
-            jobs.append(_Job(entity, target_run, target, label))
+            jobs.append(_Job(run.name, identity, target_run, target, label))
     return jobs
 
 
-class _Name:
-    """A target run named before it exists: ``map_runs`` passes it through to the callback unresolved."""
+def _source_entity(kind: Kind, source: Any, job: _Job) -> Any:
+    """The source entity of ``job`` in the source project ``source``."""
+    run = source.get_run(job.source_run)
+    found = [e for e in kind.entities(run) if kind.identity(e) == job.source] if run is not None else []
+    if not found:
+        raise LookupError(f"the source {kind.object_type} is gone from run {job.source_run}.")
+    return found[0]
 
-    def __init__(self, name: str):
-        self.name = name
 
-    def __str__(self) -> str:
-        return self.name
+def copy_into_run(target: Any, run_name: str, work: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """Copy ``work["jobs"]`` into the target run ``run_name`` (created if needed): the labels done and
+    the errors. A module-level task of ``run_tasks``: it runs in threads, processes or on Dask workers,
+    with the source project carried by a ``ProjectHandle``."""
+    from copick.kinds import kind_for
+
+    kind = kind_for(work["object_type"])
+    source = work["source"].root
+    run = target.get_run(run_name) or target.new_run(run_name, exist_ok=True)
+    done, errors = [], []
+    for job in work["jobs"]:
+        try:
+            transfer(kind, run, _source_entity(kind, source, job), job.identity, work["exist_ok"])
+        except Exception as err:
+            errors.append(f"{job.label}: {err}")
+            continue
+        done.append(job.label)
+        if work["log"]:
+            _log.info(f"Synced {job.label}")
+    return done, errors
 
 
 def _execute(
     kind: Kind,
+    source: Any,
     target: Any,
     target_runs: list[str],
     jobs: list[_Job],
@@ -121,41 +145,36 @@ def _execute(
     log: bool,
     show_progress: bool,
 ) -> SyncReport:
-    """Create every target run, copy the jobs grouped by target run in threads, fill ``report``."""
-    from copick.ops.run import map_runs
+    """Create every target run and copy the jobs grouped by target run, in threads (or processes, or
+    on a Dask cluster: the command's ``--executor``); fill ``report``."""
+    from copick.ops.project_handle import ProjectHandle
+    from copick.ops.run import choose_executor, progress, run_tasks
 
     by_run: dict[str, list[_Job]] = {name: [] for name in target_runs}
     for job in jobs:
         by_run.setdefault(job.target_run, []).append(job)
+    names = list(by_run)
+    common = {
+        "object_type": kind.object_type,
+        "source": ProjectHandle(source),
+        "exist_ok": exist_ok,
+        "log": log,
+    }
+    work = [{**common, "jobs": by_run[name]} for name in names]
+    parallelism, client = choose_executor(copy_into_run, work)
 
-    def per_run(run_name: str) -> tuple[list[str], list[str]]:
-        run = target.get_run(run_name) or target.new_run(run_name, exist_ok=True)
-        done, errors = [], []
-        for job in by_run[run_name]:
-            try:
-                transfer(kind, run, job.source, job.identity, exist_ok)
-            except Exception as err:
-                errors.append(f"{job.label}: {err}")
-                continue
-            done.append(job.label)
-            if log:
-                _log.info(f"Synced {job.label}")
-        return done, errors
+    def failed(i: int, err: BaseException) -> None:
+        _log.error(f"Error processing run {names[i]}: {type(err).__name__}: {err}")
+        report.errors.append(f"target run {names[i]}: could not be created or copied into (see the log)")
 
-    results = map_runs(
-        lambda item, **_: per_run(item.name),
-        target,
-        [_Name(name) for name in by_run],
-        workers=max_workers,
-        show_progress=show_progress,
-        task_desc=f"Syncing {kind.plural}",
-    )
-    for name, result in results.items():
-        if result is None:
-            report.errors.append(f"target run {name}: could not be created or copied into (see the log)")
-            continue
-        report.items.extend(result[0])
-        report.errors.extend(result[1])
+    with progress(len(names), f"Syncing {kind.plural}", show_progress) as advance:
+        outcomes = run_tasks(
+            copy_into_run, target, names, work, parallelism, max_workers, client, advance, failed
+        )
+    for ok, result in outcomes:
+        if ok:
+            report.items.extend(result[0])
+            report.errors.extend(result[1])
     for error in report.errors:
         _log.error(f"Failed: {error}")
     what = kind.plural.capitalize()
@@ -201,10 +220,12 @@ def sync_kind(
     for job in jobs:
         wanted = kind.pickable_object(job.identity)
         if wanted is not None:
-            needed[wanted] = kind.pickable_object(kind.identity(job.source))
+            needed[wanted] = kind.pickable_object(job.source)
     ensure_objects(source, target, needed, config_path, report)
     target_run_names = [run_map.get(run.name, run.name) for run in runs]
-    return _execute(kind, target, target_run_names, jobs, report, exist_ok, max_workers, log, show_progress)
+    return _execute(
+        kind, source, target, target_run_names, jobs, report, exist_ok, max_workers, log, show_progress
+    )
 
 
 def _annotation_sync(kind: Kind) -> Callable[..., SyncReport]:
