@@ -18,6 +18,7 @@ from copick.cli.options_io import (
     PICKS_TYPES,
     VOLUME_TYPES,
     PicksTarget,
+    Pyramid,
     RelionInputs,
     RunPlan,
     Transform,
@@ -27,14 +28,16 @@ from copick.cli.options_io import (
     file_type_option,
     finish_import,
     picks_target,
+    pyramid,
     relion_inputs,
     run_plan,
+    tomo_type_option,
     transform,
     voxel_size_option,
     write_mode,
 )
 from copick.cli.types import CopickName
-from copick.cli.util import add_config_option, add_pyramid_create_options, add_user_session_options
+from copick.cli.util import add_config_option, add_user_session_options
 
 _SEGMENTATION_TYPES = ["multilabel", "binary", "instance", "panoptic"]
 
@@ -56,33 +59,12 @@ for _command in (
     add.add_command(_command)
 
 
-def _parse_chunks(value: str) -> tuple[int, int, int]:
-    """``--chunk-size 'z,y,x'`` as three positive ints."""
-    parts = [p.strip() for p in str(value).split(",")]
-    try:
-        chunks = tuple(int(p) for p in parts)
-    except ValueError:
-        chunks = ()
-    if len(chunks) != 3 or any(c < 1 for c in chunks):
-        raise click.BadParameter(
-            f"expected three positive integers 'z,y,x' (e.g. 256,256,256), got {value!r}.",
-            param_hint="--chunk-size",
-        )
-    return chunks  # type: ignore[return-value]
-
-
 @add.command(short_help="Import tomograms from MRC, TIFF, EM or Zarr files.")
 @add_config_option
-@click.option(
-    "--tomo-type",
-    type=CopickName("tomo_type"),
-    default="wbp",
-    show_default=True,
-    help="Tomogram type (reconstruction method).",
-)
+@tomo_type_option()
 @file_type_option(VOLUME_TYPES, "File format (default: from the extension; .rec needs --file-type mrc).")
 @voxel_size_option("Voxel size in Angstrom (overrides the MRC/Zarr header; required for TIFF and EM).")
-@add_pyramid_create_options
+@pyramid
 @transform
 @run_plan
 @write_mode
@@ -93,9 +75,7 @@ def tomogram(
     tomo_type: str,
     file_type: str | None,
     voxel_size: float | None,
-    create_pyramid: bool,
-    pyramid_levels: int,
-    chunk_size: str,
+    pyramid: Pyramid,
     transform: Transform,
     plan: RunPlan,
     mode: WriteMode,
@@ -115,9 +95,6 @@ def tomogram(
     from copick.ops.importers import add_tomograms_from_paths
 
     logger = start(__name__, debug)
-    chunks = _parse_chunks(chunk_size)
-    if pyramid_levels < 1:
-        raise click.BadParameter(f"must be at least 1, got {pyramid_levels}.", param_hint="--pyramid-levels")
     expand_or_usage_error(path)
     report = add_tomograms_from_paths(
         open_root(config),
@@ -125,9 +102,7 @@ def tomogram(
         tomo_type=tomo_type,
         file_type=file_type,
         voxel_size=voxel_size,
-        chunks=chunks,
-        pyramid_levels=pyramid_levels,
-        create_pyramid=create_pyramid,
+        **pyramid.ops_kwargs(),
         **vars(transform),
         **vars(plan),
         **mode.ops_kwargs(),

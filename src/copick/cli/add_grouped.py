@@ -17,6 +17,7 @@ from copick.cli.options_io import (
     closing_options,
     expand_or_usage_error,
     finish_import,
+    input_file_option,
     picks_target,
     relion_inputs,
     voxel_size_option,
@@ -54,20 +55,14 @@ def _grouped_import(
     finish_import(logger, report, "picks", path)
 
 
-def _index_map_option(required: bool) -> Callable[[F], F]:
-    return click.option(
-        "--index-map",
-        type=click.Path(exists=True, dir_okay=False),
-        required=required,
-        help="Two-column CSV/TSV 'index,run_name' (no header) mapping tomogram indices to runs.",
-    )
+_INDEX_MAP_HELP = "Two-column CSV/TSV 'index,run_name' (no header) mapping tomogram indices to runs."
 
 
 @click.command("picks-em", short_help="Import an EM motive list of several tomograms.")
 @add_config_option
 @picks_target
 @voxel_size_option("Tomogram voxel size in Angstrom (coordinates are 1-based pixels).", required=True)
-@_index_map_option(required=True)
+@input_file_option("--index-map", _INDEX_MAP_HELP, required=True)
 @click.option(
     "--tomo-index-row",
     type=click.IntRange(min=0, max=19),
@@ -109,13 +104,8 @@ def picks_em(
 @add_config_option
 @picks_target
 @voxel_size_option("Tomogram voxel size in Angstrom (coordinates are pixels).", required=True)
-@_index_map_option(required=False)
-@click.option(
-    "--tomolist",
-    type=click.Path(exists=True, dir_okay=False),
-    default=None,
-    help="Dynamo tomolist ('index path' lines; run = file name without .mrc/.rec).",
-)
+@input_file_option("--index-map", _INDEX_MAP_HELP)
+@input_file_option("--tomolist", "Dynamo tomolist ('index path' lines; run = file name without .mrc/.rec).")
 @write_mode
 @closing_options
 @domain_errors

@@ -4,29 +4,24 @@ from __future__ import annotations
 
 import click
 
-from copick.cli.common import domain_errors, echo_data, quiet_option, start, workers_option
-from copick.cli.types import CopickName
+from copick.cli.common import (
+    CommandFailed,
+    domain_errors,
+    echo_data,
+    output_choice_option,
+    quiet_option,
+    require_config,
+    run_selection_option,
+    start,
+    workers_option,
+)
 from copick.cli.util import add_config_option, add_debug_option
 
 
 @click.command(short_help="Check a project for damage (config, names, files, images); --fix repairs.")
 @add_config_option
-@click.option(
-    "-r",
-    "--run",
-    "--run-names",
-    "run_names",
-    multiple=True,
-    type=CopickName("run"),
-    help="Only this run (repeatable; default: every run).",
-)
-@click.option(
-    "--output",
-    type=click.Choice(["text", "json"], case_sensitive=False),
-    default="text",
-    show_default=True,
-    help="Report format (stdout).",
-)
+@run_selection_option("Only this run (repeatable; default: every run).")
+@output_choice_option(["text", "json"], "text", "Report format (stdout).")
 @click.option(
     "--fix",
     is_flag=True,
@@ -54,11 +49,7 @@ def check(
     from copick.ops.check import check_project
 
     start(__name__, debug)
-    if not config:
-        raise click.UsageError(
-            "Missing option '-c' / '--config' (or set the COPICK_CONFIG environment variable)."
-        )
-    report = check_project(config, runs=list(run_names) or None, fix=fix, workers=workers)
+    report = check_project(require_config(config), runs=list(run_names) or None, fix=fix, workers=workers)
     if output.lower() == "json":
         import json
 
@@ -66,7 +57,5 @@ def check(
     else:
         echo_data(report.to_text())
     if not report.ok:
-        from copick.cli.common import CommandFailed
-
         n = len(report.errors)
         raise CommandFailed(f"{n} error{'s' if n != 1 else ''} found in the project (see the report above).")

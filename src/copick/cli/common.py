@@ -18,6 +18,8 @@ from typing import Any
 
 import click
 
+from copick.cli.types import CopickName
+
 F = Callable[..., Any]
 
 FAILURES_KEY = "copick.failures"
@@ -251,6 +253,25 @@ def workers_option(default: int, help: str = "Number of parallel worker threads.
     return option_group(workers, executor, scheduler)
 
 
+def run_selection_option(help: str, dest: str = "run_names", metavar: str | None = None) -> Callable[[F], F]:
+    """``-r/--run`` (also spelled ``--run-names``), repeatable: the runs a command works on (none: every
+    run). The values reach the command as the tuple ``dest``."""
+    return click.option(
+        "-r", "--run", "--run-names", dest, multiple=True, type=CopickName("run"), metavar=metavar, help=help
+    )
+
+
+def output_choice_option(choices: list[str], default: str, help: str) -> Callable[[F], F]:
+    """``--output CHOICE`` (case-insensitive, default shown): the format of what a command prints."""
+    return click.option(
+        "--output",
+        type=click.Choice(choices, case_sensitive=False),
+        default=default,
+        show_default=True,
+        help=help,
+    )
+
+
 # --------------------------------------------------------------------------------------------------------
 # Start of a command
 # --------------------------------------------------------------------------------------------------------
@@ -273,15 +294,20 @@ def start(name: str, debug: bool = False) -> Any:
     return logger
 
 
-def open_root(config: str | None) -> Any:
-    """Open the project of ``-c/--config`` (or ``COPICK_CONFIG``); a missing option is a usage error."""
+def require_config(config: str | None) -> str:
+    """The path of ``-c/--config`` (or ``COPICK_CONFIG``); a missing option is a usage error."""
     if not config:
         raise click.UsageError(
             "Missing option '-c' / '--config' (or set the COPICK_CONFIG environment variable)."
         )
+    return config
+
+
+def open_root(config: str | None) -> Any:
+    """Open the project of ``-c/--config`` (or ``COPICK_CONFIG``); a missing option is a usage error."""
     from copick.ops.open import from_file
 
-    return from_file(config)
+    return from_file(require_config(config))
 
 
 def echo_data(text: str) -> None:

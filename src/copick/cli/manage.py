@@ -13,10 +13,11 @@ from copick.cli.common import (
     fail_if_errors,
     open_root,
     quiet_option,
+    run_selection_option,
     start,
     workers_option,
 )
-from copick.cli.types import CopickName, CopickURI
+from copick.cli.types import CopickURI
 from copick.cli.util import add_config_option, add_debug_option
 from copick.kinds import KINDS
 
@@ -40,18 +41,10 @@ _TEMPLATE_HELP = """
 """
 
 
-def _run_option(func: Any) -> Any:
-    """``-r/--run`` (repeatable; also spelled ``--run-names``): the runs to work on."""
-    return click.option(
-        "-r",
-        "--run",
-        "--run-names",
-        "runs",
-        multiple=True,
-        type=CopickName("run"),
-        metavar="NAME",
-        help="Run to work on; repeat for several runs (default: all runs).",
-    )(func)
+#: ``-r/--run`` (repeatable; also spelled ``--run-names``): the runs to work on, as ``runs``.
+_run_option = run_selection_option(
+    "Run to work on; repeat for several runs (default: all runs).", dest="runs", metavar="NAME"
+)
 
 
 def _object_type_argument(types: list[str]) -> Any:

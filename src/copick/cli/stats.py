@@ -13,6 +13,7 @@ from copick.cli.common import (
     fail_if_errors,
     open_root,
     option_group,
+    output_choice_option,
     quiet_option,
     start,
     workers_option,
@@ -45,22 +46,19 @@ _output_options = option_group(
         help="Read the runs in parallel threads.",
     ),
     workers_option(8, "Number of worker threads with --parallel."),
-    click.option(
-        "--output",
-        type=click.Choice(["table", "json"], case_sensitive=False),
-        default="table",
-        show_default=True,
-        help="Output format; the data alone is written to stdout.",
-    ),
+    output_choice_option(["table", "json"], "table", "Output format; the data alone is written to stdout."),
     exit_zero_option,
     quiet_option,
     add_debug_option,
 )
 
 
-_user_session_object_options = option_group(
+_user_session_options = option_group(
     click.option("--user-id", multiple=True, help="Only this user (repeatable)."),
     click.option("--session-id", multiple=True, help="Only this session (repeatable)."),
+)
+_user_session_object_options = option_group(
+    _user_session_options,
     click.option("--object-name", multiple=True, help="Only this pickable object (repeatable)."),
 )
 
@@ -159,8 +157,7 @@ for _plural in _ANNOTATION_TABLES:
 
 @stats.command(short_help="Statistics of segmentations.")
 @_selection_options
-@click.option("--user-id", multiple=True, help="Only this user (repeatable).")
-@click.option("--session-id", multiple=True, help="Only this session (repeatable).")
+@_user_session_options
 @click.option("--name", multiple=True, help="Only this segmentation name (repeatable).")
 @click.option("--voxel-size", type=float, multiple=True, help="Only this voxel size (repeatable).")
 @click.option(

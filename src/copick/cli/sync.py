@@ -21,6 +21,7 @@ from copick.cli.common import (
     start,
     workers_option,
 )
+from copick.cli.options_io import input_file_option
 from copick.cli.types import CopickNameMap, VoxelSizes
 from copick.cli.util import add_config_option, add_debug_option
 from copick.kinds import ANNOTATION_KINDS, AnnotationKind
@@ -57,11 +58,10 @@ _head_options = option_group(
         default=None,
         help="Comma-separated CryoET Data Portal dataset ids to use as the source (instead of -c).",
     ),
-    click.option(
+    input_file_option(
         "--target-config",
-        type=click.Path(exists=True, dir_okay=False),
+        "Config file of the target project (rewritten when objects are added to it).",
         required=True,
-        help="Config file of the target project (rewritten when objects are added to it).",
     ),
     _names("--source-runs", "Comma-separated source runs to copy (default: all)."),
     _names(

@@ -30,6 +30,7 @@ __all__ = [
     "add_run_options",
     "add_user_session_options",
     "add_volume_transform_options",
+    "parse_chunk_size",
     "resolve_deprecated_option",
     "resolve_run_names",
     "resolve_tomogram_uri",
@@ -329,6 +330,25 @@ def add_pyramid_create_options() -> list[Callable[[F], F]]:
             help="Zarr chunk size, comma-separated Z,Y,X.",
         ),
     ]
+
+
+def parse_chunk_size(value: str) -> tuple[int, int, int]:
+    """The value of ``--chunk-size`` (``add_pyramid_create_options``) as three positive ints ``(z, y, x)``.
+
+    Anything else (not three comma-separated integers, or one below 1) is a ``click.BadParameter``
+    naming ``--chunk-size``, so a command reports it as a usage error before it writes anything.
+    """
+    parts = [p.strip() for p in str(value).split(",")]
+    try:
+        chunks = tuple(int(p) for p in parts)
+    except ValueError:
+        chunks = ()
+    if len(chunks) != 3 or any(c < 1 for c in chunks):
+        raise click.BadParameter(
+            f"expected three positive integers 'z,y,x' (e.g. 256,256,256), got {value!r}.",
+            param_hint="--chunk-size",
+        )
+    return chunks  # type: ignore[return-value]
 
 
 @_decorator
