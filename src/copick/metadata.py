@@ -217,15 +217,19 @@ def construct_unchecked(cls: type[BaseModel], values: dict[str, Any]) -> Any:
     ``values`` must hold every field; this is ``model_construct`` without its per-field bookkeeping.
     """
     obj = _new(cls)
-    _setattr(obj, "__dict__", values)
-    _setattr(obj, "__pydantic_fields_set__", set(values))
-    _setattr(obj, "__pydantic_extra__", None)
-    _setattr(obj, "__pydantic_private__", None)
+    _set_dict(obj, values)
+    _set_fields_set(obj, set(values))
+    _set_extra(obj, None)
+    _set_private(obj, None)
     return obj
 
 
 _new = object.__new__
-_setattr = object.__setattr__
+# The slots of every pydantic model, set through their descriptors (no attribute lookup by name).
+_set_dict, _set_fields_set, _set_extra, _set_private = (
+    vars(BaseModel)[slot].__set__
+    for slot in ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__")
+)
 
 
 class CopickPicksFile(BaseModel):

@@ -1,9 +1,10 @@
 """``FolderCatalog``: the entities of one folder layer (copick's folder tree on any fsspec root).
 
-Every name is parsed with ``copick.layout``, the rules that build it (memoised: each distinct name is
-checked once per process); a name that is not an entity of the kind is skipped. Entries of a folder
-are listed in file-name order, as copick 1.31 does. Metas are built without validation: the listing
-has checked every field they hold.
+Every name is parsed with ``copick.layout``, the rules that build it; what a name reads as (the
+values of its entity's meta, or not an entity) is remembered per catalog and kind of folder, since a
+project names the same few files in every run. A name that is not an entity of the kind is skipped.
+Entries of a folder are listed in file-name order, as copick 1.31 does. Metas are built without
+validation (each its own copy of the remembered values): the listing has checked every field.
 
 On object stores, the first question about a run lists the run's whole subtree in one request, and
 the next runs of the project (``expect_runs``) with it, concurrently (``Layer.prefetch``); every
@@ -12,7 +13,8 @@ folder below is then answered from that listing.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from copick import layout
 from copick.catalog import (
@@ -44,57 +46,100 @@ if TYPE_CHECKING:
 
 #: Runs listed together on object stores: the run asked for and the ones after it.
 READ_AHEAD = 32
+#: Distinct entry names remembered per kind of folder (a project names the same few in every run).
+NAMES_REMEMBERED = 1 << 14
 
-_ANNOTATIONS = {  # kind: (folder, file extension)
-    PICKS: (layout.PICKS_DIR, ".json"),
-    MESHES: (layout.MESHES_DIR, ".glb"),
-    FILAMENTS: (layout.FILAMENTS_DIR, ".json"),
-}
 _SEGMENTATION_DIRS = tuple(dict.fromkeys(layout.SEGMENTATION_DIRS.values()))
 _NO_FIELDS = Record._field_defaults["fields"]
 _new = tuple.__new__
+_UNSEEN = object()
 
 
-def _picks_meta(ident: layout.AnnotationId) -> Any:
-    """The header of a listed picks file until it is read (copick's defaults, no points)."""
-    return construct_unchecked(
-        CopickPicksFile,
-        {
+def _annotation_values(ext: str) -> Callable[[str], dict | None]:
+    def values(name: str) -> dict | None:
+        ident = layout.parse_annotation_file_name(name, ext)
+        if ident is None:
+            return None
+        return {
             "pickable_object_name": ident.object_name,
             "user_id": ident.user_id,
             "session_id": ident.session_id,
-            "run_name": None,
-            "voxel_spacing": None,
-            "unit": "angstrom",
-            "points": [],
-            "trust_orientation": True,
-        },
-    )
+        }
+
+    return values
 
 
-def _mesh_meta(ident: layout.AnnotationId) -> Any:
-    return construct_unchecked(
-        CopickMeshMeta,
-        {"pickable_object_name": ident.object_name, "user_id": ident.user_id, "session_id": ident.session_id},
-    )
+def _spacing_values(name: str) -> dict | None:
+    size = layout.parse_voxel_spacing_dirname(name)
+    return None if size is None else {"voxel_size": size}
 
 
-def _filaments_meta(ident: layout.AnnotationId) -> Any:
+def _tomogram_values(name: str) -> dict | None:
+    tomo_type = layout.parse_tomogram_store_name(name)
+    return None if tomo_type is None else {"tomo_type": tomo_type}
+
+
+def _segmentation_values(directory: str) -> Callable[[str], dict | None]:
+    def values(name: str) -> dict | None:
+        ident = layout.parse_segmentation_store_name(name, directory)
+        if ident is None:
+            return None
+        kind = ident.segmentation_type
+        return {
+            "user_id": ident.user_id,
+            "session_id": ident.session_id,
+            "name": ident.name,
+            "is_multilabel": kind == "multilabel",
+            "is_instance": kind == "instance",
+            "is_panoptic": kind == "panoptic",
+            "voxel_size": ident.voxel_size,
+        }
+
+    return values
+
+
+def _plain(cls: type) -> Callable[[dict], Any]:
+    """A meta of ``cls`` from listed values (each meta its own copy: metas are mutable)."""
+    return lambda values: construct_unchecked(cls, values.copy())
+
+
+def _picks_meta(values: dict) -> Any:
+    """The header of a listed picks file until it is read (copick's defaults, no points)."""
+    return construct_unchecked(CopickPicksFile, {**values, **_PICKS_DEFAULTS, "points": []})
+
+
+_PICKS_DEFAULTS = {"run_name": None, "voxel_spacing": None, "unit": "angstrom", "trust_orientation": True}
+
+
+def _filaments_meta(values: dict) -> Any:
     from copick.filament_models import CopickFilamentsFile
 
     return CopickFilamentsFile.model_construct(
-        pickable_object_name=ident.object_name,
-        user_id=ident.user_id,
-        session_id=ident.session_id,
-        run_name=None,
-        voxel_spacing=None,
-        unit="angstrom",
-        version=1,
-        filaments=[],
+        **values, run_name=None, voxel_spacing=None, unit="angstrom", version=1, filaments=[]
     )
 
 
-_ANNOTATION_META = {PICKS: _picks_meta, MESHES: _mesh_meta, FILAMENTS: _filaments_meta}
+class _Kind(NamedTuple):
+    """How a folder's entries list as records of one kind: which entries (folders or files), what
+    a name reads as (the meta's values, ``None`` for no entity) and the meta built from them."""
+
+    dirs: bool
+    values: Callable[[str], dict | None]
+    meta: Callable[[dict], Any]
+
+
+_KINDS = {
+    VOXEL_SPACING: _Kind(True, _spacing_values, _plain(CopickVoxelSpacingMeta)),
+    TOMOGRAM: _Kind(True, _tomogram_values, _plain(CopickTomogramMeta)),
+    PICKS: _Kind(False, _annotation_values(".json"), _picks_meta),
+    MESHES: _Kind(False, _annotation_values(".glb"), _plain(CopickMeshMeta)),
+    FILAMENTS: _Kind(False, _annotation_values(".json"), _filaments_meta),
+    **{
+        directory: _Kind(True, _segmentation_values(directory), _plain(CopickSegmentationMeta))
+        for directory in _SEGMENTATION_DIRS
+    },
+}
+_ANNOTATION_DIRS = {PICKS: layout.PICKS_DIR, MESHES: layout.MESHES_DIR, FILAMENTS: layout.FILAMENTS_DIR}
 
 
 class FolderCatalog:
@@ -104,6 +149,7 @@ class FolderCatalog:
         self.layer = layer
         self._runs: list[str] = []  # run names in the order they will be asked for (read-ahead)
         self._index: dict[str, int] = {}
+        self._names: dict[str, dict[str, dict | None]] = {kind: {} for kind in _KINDS}
 
     def __repr__(self) -> str:
         return f"FolderCatalog({self.layer!r})"
@@ -119,16 +165,24 @@ class FolderCatalog:
         base = layout.run_path(run)
         if not self.layer.is_local:
             self._prefetch(run, base)
-        if kind in _ANNOTATIONS:
-            return self._annotation_records(kind, base)
+        folder = _ANNOTATION_DIRS.get(kind)
+        if folder is not None:
+            return self._listed(kind, f"{base}/{folder}", self._entries(f"{base}/{folder}"))
         if kind == VOXEL_SPACING:
-            return self._spacing_records(base)
+            return self._listed(kind, base, self._entries(base))
         if kind == TOMOGRAM:
-            return self._tomogram_records(base, voxel_size)
+            return [
+                r
+                for rel, entries in self._spacing_folders(base, voxel_size)
+                for r in self._listed(kind, rel, entries)
+            ]
         if kind == FEATURES:
             return self._features_records(base, voxel_size)
         if kind == SEGMENTATION:
-            return self._segmentation_records(base)
+            return [
+                r for directory in _SEGMENTATION_DIRS
+                for r in self._listed(directory, f"{base}/{directory}", self._entries(f"{base}/{directory}"))
+            ]  # fmt: skip
         return []
 
     # --- listing -------------------------------------------------------------------------------
@@ -147,8 +201,26 @@ class FolderCatalog:
         on (``get_picks(...)[0]``)."""
         return sorted(self.layer.scan(rel))
 
-    def _listed(self, meta: Any, path: str) -> Record:
-        # tuple.__new__: the records of a listing are built by the thousand, without keyword parsing
+    def _listed(self, kind: str, rel: str, entries: list[tuple[str, bool]]) -> list[Record]:
+        """The records of ``kind`` among the ``entries`` of folder ``rel``. What each name reads as is
+        remembered (names repeat in every run), and records are built with ``tuple.__new__``:
+        listings make them by the thousand."""
+        spec, names, layer = _KINDS[kind], self._names[kind], self.layer
+        dirs, make, read_only, found = spec.dirs, spec.meta, layer.read_only, []
+        for name, is_dir in entries:
+            if is_dir != dirs:
+                continue
+            values = names.get(name, _UNSEEN)
+            if values is _UNSEEN:
+                if len(names) >= NAMES_REMEMBERED:
+                    names.clear()
+                values = names[name] = spec.values(name)
+            if values is not None:
+                locator = _new(Locator, (layer, f"{rel}/{name}", None))
+                found.append(_new(Record, (make(values), locator, "", _NO_FIELDS, (), read_only)))
+        return found
+
+    def _record(self, meta: Any, path: str) -> Record:
         return _new(
             Record, (meta, _new(Locator, (self.layer, path, None)), "", _NO_FIELDS, (), self.layer.read_only)
         )
@@ -164,26 +236,7 @@ class FolderCatalog:
                 path = layout.run_path(name)
             except InvalidNameError:  # a folder no run name can make (a stray one)
                 continue
-            found.append(self._listed(construct_unchecked(CopickRunMeta, {"name": name}), path))
-        return found
-
-    def _annotation_records(self, kind: str, base: str) -> list[Record]:
-        folder, ext = _ANNOTATIONS[kind]
-        make_meta, parse = _ANNOTATION_META[kind], layout.parse_annotation_file_name
-        rel, found = f"{base}/{folder}", []
-        for name, is_dir in self._entries(rel):
-            ident = None if is_dir else parse(name, ext)
-            if ident is not None:
-                found.append(self._listed(make_meta(ident), f"{rel}/{name}"))
-        return found
-
-    def _spacing_records(self, base: str) -> list[Record]:
-        found = []
-        for name, is_dir in self._entries(base):
-            size = layout.parse_voxel_spacing_dirname(name) if is_dir else None
-            if size is not None:
-                meta = construct_unchecked(CopickVoxelSpacingMeta, {"voxel_size": size})
-                found.append(self._listed(meta, f"{base}/{name}"))
+            found.append(self._record(construct_unchecked(CopickRunMeta, {"name": name}), path))
         return found
 
     def _spacing_folders(self, base: str, voxel_size: float) -> list[tuple[str, list[tuple[str, bool]]]]:
@@ -200,16 +253,6 @@ class FolderCatalog:
             if is_dir and name != own and layout.parse_voxel_spacing_dirname(name) == voxel_size
         ]
 
-    def _tomogram_records(self, base: str, voxel_size: float) -> list[Record]:
-        found = []
-        for rel, entries in self._spacing_folders(base, voxel_size):
-            for name, is_dir in entries:
-                tomo_type = layout.parse_tomogram_store_name(name) if is_dir else None
-                if tomo_type is not None:
-                    meta = construct_unchecked(CopickTomogramMeta, {"tomo_type": tomo_type})
-                    found.append(self._listed(meta, f"{rel}/{name}"))
-        return found
-
     def _features_records(self, base: str, voxel_size: float) -> list[Record]:
         """Feature maps ``<tomo_type>_<feature_type>_features.zarr``: one record per way of reading the
         name (tomogram types may hold ``_``); each tomogram takes those of its own type."""
@@ -225,27 +268,6 @@ class FolderCatalog:
                     if feature_type is not None:
                         meta = {"tomo_type": tomo_type, "feature_type": feature_type}
                         found.append(
-                            self._listed(construct_unchecked(CopickFeaturesMeta, meta), f"{rel}/{name}")
+                            self._record(construct_unchecked(CopickFeaturesMeta, meta), f"{rel}/{name}")
                         )
-        return found
-
-    def _segmentation_records(self, base: str) -> list[Record]:
-        found = []
-        for directory in _SEGMENTATION_DIRS:
-            rel = f"{base}/{directory}"
-            for name, is_dir in self._entries(rel):
-                ident = layout.parse_segmentation_store_name(name, directory) if is_dir else None
-                if ident is None:
-                    continue
-                kind = ident.segmentation_type
-                meta = {
-                    "user_id": ident.user_id,
-                    "session_id": ident.session_id,
-                    "name": ident.name,
-                    "is_multilabel": kind == "multilabel",
-                    "is_instance": kind == "instance",
-                    "is_panoptic": kind == "panoptic",
-                    "voxel_size": ident.voxel_size,
-                }
-                found.append(self._listed(construct_unchecked(CopickSegmentationMeta, meta), f"{rel}/{name}"))
         return found

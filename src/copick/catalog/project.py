@@ -31,6 +31,8 @@ class ProjectStorage:
 
     def records(self, kind: str, run: str | None = None, voxel_size: float | None = None) -> list:
         """Every catalog's records of ``kind`` (``copick.catalog.Record``), in listing order."""
+        if len(self.sources) == 1:  # one folder layer: its list as it is
+            return self.sources[0].records(kind, run, voxel_size)
         return [r for catalog in self.sources for r in catalog.records(kind, run, voxel_size)]
 
     def expect_runs(self, names: list[str]) -> None:
