@@ -50,3 +50,15 @@ def assert_one_error(result: Result, *needles: str) -> str:
     for needle in needles:
         assert needle in lines[0], lines[0]
     return lines[0]
+
+
+def fresh(config: str) -> Any:
+    """The project of ``config`` opened afresh (what a command left on disk, no cached listing)."""
+    import copick
+
+    return copick.from_file(config)
+
+
+def run_names(config: str) -> list[str]:
+    """The sorted run names of the project of ``config``, read afresh."""
+    return sorted(r.name for r in fresh(config).runs)
