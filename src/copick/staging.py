@@ -21,25 +21,16 @@ staging is older than ``STALE_AFTER_SECONDS`` (writers on other hosts).
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-import os
-import re
-import socket
-import time
-import uuid
 from collections.abc import Callable
 from typing import Any
 
 from copick import layout
 from copick.errors import ConcurrentWriteError
 from copick.storage import TEMP_STEM, Layer
-
-# A writer on another host whose staging is older than this is taken for dead.
-STALE_AFTER_SECONDS = 24 * 3600
+from copick.writers import STALE_AFTER_SECONDS, owner_id, writer_alive  # noqa: F401  (staging's names)
 
 _MARKERS = (".zattrs", ".zgroup")  # copied last, .zgroup (the completion marker) at the very end
-_OWNER = re.compile(r"(?P<host>[0-9a-f]{8})-(?P<pid>\d+)-(?P<time>\d+)-[0-9a-f]+")
 
 _WRITES = itertools.count(1)
 _GENERATIONS: dict[tuple[tuple, str], int] = {}  # (layer place, image) -> last write by this process
@@ -53,33 +44,6 @@ def generation(layer: Layer, rel: str) -> int:
 
 def _changed(layer: Layer, rel: str) -> None:
     _GENERATIONS[(layer.place, rel)] = next(_WRITES)
-
-
-def _host() -> str:
-    return hashlib.sha1(socket.gethostname().encode()).hexdigest()[:8]
-
-
-def owner_id() -> str:
-    """``<host hash>-<pid>-<unix time>-<random>`` of one write (in staging names and lock objects)."""
-    return f"{_host()}-{os.getpid()}-{int(time.time())}-{uuid.uuid4().hex[:6]}"
-
-
-def writer_alive(owner: str) -> bool:
-    """Is the writer named by ``owner`` possibly still running? (Unparseable: treated as alive.)"""
-    m = _OWNER.fullmatch(owner)
-    if m is None:
-        return True
-    if time.time() - int(m["time"]) > STALE_AFTER_SECONDS:
-        return False
-    if m["host"] != _host():
-        return True
-    try:
-        os.kill(int(m["pid"]), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _stem(name: str) -> str:
@@ -138,9 +102,11 @@ def rewrite(layer: Layer, rel: str, write: Callable[[Any], None], where: str) ->
             layer.discard(staging)
             raise
     finally:
-        _changed(layer, rel)
-        if lock is not None:
-            layer.discard(lock)
+        try:
+            if lock is not None:
+                layer.discard(lock)
+        finally:
+            _changed(layer, rel)
 
 
 def _lock(layer: Layer, lock: str, owner: str, where: str) -> str:

@@ -21,6 +21,7 @@ from copick.errors import ReadOnlyError, UnsafePathError
 from copick.storage_local import TEMP_STEM, create_new, exchange
 from copick.storage_local import write_atomic as _write_local_atomic  # old import path
 from copick.storage_remote import Snapshot, find_all, find_or_empty, fresh_cat, is_within, put_new, with_retry
+from copick.writers import owner_id
 
 # Object stores write a whole object in one request: a plain put is already atomic there.
 _ATOMIC_PUT_PROTOCOLS = {"s3", "s3a", "gs", "gcs", "az", "abfs", "adl", "memory", "http", "https"}
@@ -314,7 +315,9 @@ class Layer:
     def _write_remote_via_rename(self, path: str, data: bytes) -> None:
         parent, name = posixpath.split(path)
         self.fs.makedirs(parent, exist_ok=True)
-        tmp = posixpath.join(parent, f".{name[:TEMP_STEM]}.{uuid.uuid4().hex}.tmp")
+        # The writer's owner id in the name: a killed writer's file is told from a live one's
+        # (``copick.writers``) and removed by ``copick check --fix``.
+        tmp = posixpath.join(parent, f".{name[:TEMP_STEM]}.{owner_id()}.tmp")
         self.fs.pipe_file(tmp, data)
         try:
             self.fs.mv(tmp, path)

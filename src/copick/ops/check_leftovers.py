@@ -4,15 +4,17 @@ the writer that made one is gone.
 Writers make (see ``copick.storage_local``, ``copick.storage`` and ``copick.staging``):
 
 * temporary files ``.<name>.<random>.tmp`` beside the file being written (also the old style
-  ``.<name>.<uuid8>.tmp``), renamed or linked into place when complete;
+  ``.<name>.<uuid8>.tmp``), renamed or linked into place when complete; on remote layers
+  ``.<name>.<owner>.tmp``;
 * staging folders ``.<name>.<owner>.tmp`` (and ``.tmp.old``) of image rewrites, ``owner`` being
   ``<host hash>-<pid>-<unix time>-<random>``;
 * on object stores, lock objects ``.<name>.lock`` holding the owner.
 
-A staging folder or lock is dead when ``staging.writer_alive`` says so. A temporary file is dead on a
-local disk when no process has it open (``/proc``); where that cannot be told for every process, or
-on other filesystems, when it was last modified long ago. Live ones are reported as writes in
-progress and never touched.
+A staging folder, lock or temporary file named with an owner id is dead when
+``copick.writers.writer_alive`` says so (this host: its process is gone). Another temporary file is
+dead on a local disk when no process has it open (``/proc``); where that cannot be told for every
+process, or on other filesystems, when it was last modified long ago. Live ones are reported as
+writes in progress and never touched.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import time
 from typing import Any
 
 from copick import layout, staging
+from copick.writers import OWNER, writer_alive
 
 # A temporary file whose writer cannot be identified counts as dead after this long.
 GRACE_SECONDS = 600
@@ -32,7 +35,6 @@ REMOTE_STALE_SECONDS = 3600
 
 _TEMP = re.compile(r"\.(?P<stem>.+)\.(?P<token>[A-Za-z0-9_-]+)\.tmp(?:\.old)?")
 _LOCK = re.compile(r"\.(?P<stem>.+)\.lock")
-_OWNER = re.compile(r"[0-9a-f]{8}-\d+-\d+-[0-9a-f]+")
 
 
 def _age(layer: Any, rel: str) -> float | None:
@@ -95,13 +97,14 @@ class Leftovers:
         temp, lock = _TEMP.fullmatch(name), _LOCK.fullmatch(name)
         if temp is not None and is_dir:
             owner = temp["token"]
-            alive = staging.writer_alive(owner) if _OWNER.fullmatch(owner) else self._young(layer, rel)
+            alive = writer_alive(owner) if OWNER.fullmatch(owner) else self._young(layer, rel)
             what = f"staging folder of an image rewrite (writer {owner})"
             image = layout.join(parent, temp["stem"])
             can_tidy = not layer.is_local and len(temp["stem"]) < staging.TEMP_STEM
             repair = ("tidy", layer, (image, rel)) if can_tidy else ("delete", layer, rel)
         elif temp is not None:
-            alive = self.temp_file_alive(layer, rel)
+            owner = temp["token"]
+            alive = writer_alive(owner) if OWNER.fullmatch(owner) else self.temp_file_alive(layer, rel)
             what = "temporary file of a write"
             repair = ("delete", layer, rel)
         elif lock is not None and not is_dir and not layer.is_local:
@@ -109,7 +112,7 @@ class Leftovers:
                 holder = layer.read_bytes(rel).decode(errors="replace")
             except OSError:
                 return []
-            alive = staging.writer_alive(holder)
+            alive = writer_alive(holder)
             what = f"write lock of an image (writer {holder})"
             repair = ("delete", layer, rel)
         else:
