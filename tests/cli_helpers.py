@@ -8,6 +8,7 @@ of ``tests/conftest.py`` (``pytestmark = pytest.mark.usefixtures("restore_loggin
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import click
@@ -50,6 +51,22 @@ def assert_one_error(result: Result, *needles: str) -> str:
     for needle in needles:
         assert needle in lines[0], lines[0]
     return lines[0]
+
+
+def new_local_project(
+    folder: Path,
+    objects: list[dict[str, Any]],
+    config: str = "config.json",
+    overlay: str = "proj",
+    **kwargs: Any,
+) -> tuple[str, Any]:
+    """A new project made by ``copick.new_config``: config ``folder/<config>``, overlay ``folder/<overlay>``,
+    ``objects`` as its pickable objects (``kwargs`` go to ``new_config``). Returns the config path and the
+    project's root."""
+    import copick
+
+    path = str(folder / config)
+    return path, copick.new_config(path, str(folder / overlay), pickable_objects=objects, **kwargs)
 
 
 def fresh(config: str) -> Any:

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 import copick
+from cli_helpers import new_local_project
 
 OBJECTS = [
     {"name": "ribosome", "is_particle": True, "label": 1, "radius": 120.0},
@@ -18,8 +19,7 @@ RUNS = ("TS_001", "TS_002", "TS_003")
 
 def make_project(tmp_path: Path) -> str:
     """A local project: 3 runs, picks (alice/1 everywhere, alice/2 and bob/1 in some), a mesh."""
-    cfg = tmp_path / "config.json"
-    root = copick.new_config(str(cfg), str(tmp_path / "proj"), pickable_objects=OBJECTS)
+    cfg, root = new_local_project(tmp_path, OBJECTS)
     rng = np.random.default_rng(0)
     for name in RUNS:
         run = root.new_run(name)
@@ -27,7 +27,7 @@ def make_project(tmp_path: Path) -> str:
     root.get_run("TS_001").new_picks("ribosome", "2", "alice").from_numpy(rng.random((3, 3)) * 100)
     root.get_run("TS_002").new_picks("proteasome", "1", "bob").from_numpy(rng.random((2, 3)) * 100)
     root.get_run("TS_001").new_mesh("membrane", "1", "alice")
-    return str(cfg)
+    return cfg
 
 
 def picks_ids(config: str, run: str) -> set[tuple[str, str, str]]:

@@ -13,8 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-import copick
-from cli_helpers import assert_one_error, fresh, invoke, ok, run_names
+from cli_helpers import assert_one_error, fresh, invoke, new_local_project, ok, run_names
 
 pytestmark = pytest.mark.usefixtures("restore_logging")
 
@@ -33,9 +32,7 @@ RNG = np.random.default_rng(7)
 
 @pytest.fixture
 def config(tmp_path: Path) -> str:
-    cfg = tmp_path / "config.json"
-    copick.new_config(str(cfg), str(tmp_path / "proj"), pickable_objects=OBJECTS)
-    return str(cfg)
+    return new_local_project(tmp_path, OBJECTS)[0]
 
 
 def volume(shape: tuple[int, ...] = SHAPE) -> np.ndarray:

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 import copick
+from cli_helpers import new_local_project
 from copick.cli.cli import cli
 
 pytest.importorskip("textual")
@@ -18,19 +19,18 @@ pytestmark = pytest.mark.usefixtures("restore_logging")
 
 @pytest.fixture
 def config(tmp_path: Path) -> str:
-    cfg = tmp_path / "config.json"
     objects = [
         {"name": "ribosome", "is_particle": True, "label": 1},
         {"name": "membrane", "is_particle": False, "label": 2},
     ]
-    root = copick.new_config(str(cfg), str(tmp_path / "proj"), proj_name="demo", pickable_objects=objects)
+    cfg, root = new_local_project(tmp_path, objects, proj_name="demo")
     run = root.new_run("TS_001")
     run.new_voxel_spacing(10.0).new_tomogram("wbp").new_features("sobel")
     run.new_picks("ribosome", "1", "alice").from_numpy(np.zeros((7, 3)))
     run.new_mesh("membrane", "1", "alice")
     run.new_segmentation(10.0, "membrane", "1", user_id="alice")
     root.new_run("TS_002")
-    return str(cfg)
+    return cfg
 
 
 def labels(node) -> list[str]:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import copick
-from cli_helpers import assert_one_error, invoke, ok
+from cli_helpers import assert_one_error, invoke, new_local_project, ok
 
 pytestmark = pytest.mark.usefixtures("restore_logging")
 
@@ -29,15 +29,14 @@ RNG = np.random.default_rng(23)
 @pytest.fixture
 def project(tmp_path: Path) -> str:
     """Two runs with ribosome picks by alice/1 (random positions and rotations, ids, scores)."""
-    cfg = tmp_path / "config.json"
-    root = copick.new_config(str(cfg), str(tmp_path / "proj"), pickable_objects=OBJECTS)
+    cfg, root = new_local_project(tmp_path, OBJECTS)
     for i, name in enumerate(RUNS):
         n = 4 + i
         transforms = np.broadcast_to(np.eye(4), (n, 4, 4)).copy()
         transforms[:, :3, :3] = Rotation.random(n, random_state=i).as_matrix()
         picks = root.new_run(name).new_picks("ribosome", "1", "alice")
         picks.from_numpy(RNG.uniform(20, 600, (n, 3)), transforms, np.arange(1, n + 1), RNG.random(n))
-    return str(cfg)
+    return cfg
 
 
 def picks_of(config: str, run: str, user: str = "alice") -> tuple[np.ndarray, np.ndarray]:

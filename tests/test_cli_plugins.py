@@ -14,8 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import copick
-from cli_helpers import invoke
+from cli_helpers import invoke, new_local_project
 from copick.cli import ext
 
 pytestmark = pytest.mark.usefixtures("restore_logging")
@@ -41,15 +40,12 @@ def plugin_cli(monkeypatch: pytest.MonkeyPatch) -> Iterator:
 
 @pytest.fixture
 def project(tmp_path: Path) -> str:
-    cfg = tmp_path / "config.json"
-    root = copick.new_config(
-        str(cfg), str(tmp_path / "proj"), pickable_objects=[{"name": "ribosome", "is_particle": True}]
-    )
+    cfg, root = new_local_project(tmp_path, [{"name": "ribosome", "is_particle": True}])
     for name, count in (("TS_001", 2), ("TS_002", 1)):
         run = root.new_run(name)
         for session in range(count):
             run.new_picks("ribosome", str(session + 1), "alice").from_numpy(np.zeros((1, 3)))
-    return str(cfg)
+    return cfg
 
 
 def test_discovery_matches_importlib_metadata(plugin_cli) -> None:

@@ -10,7 +10,7 @@ import pytest
 from click.testing import Result
 
 import copick
-from cli_helpers import assert_one_error, invoke, ok
+from cli_helpers import assert_one_error, invoke, new_local_project, ok
 
 pytestmark = pytest.mark.usefixtures("restore_logging")
 
@@ -26,9 +26,8 @@ TARGET_OBJECTS = [{"name": "ribosome", "is_particle": True, "label": 5}]
 @pytest.fixture
 def projects(tmp_path: Path) -> tuple[str, str]:
     """A source project (2 runs of picks) and an empty target that only knows ribosome (label 5)."""
-    source, target = str(tmp_path / "source.json"), str(tmp_path / "target.json")
-    root = copick.new_config(source, str(tmp_path / "src"), pickable_objects=SOURCE_OBJECTS)
-    copick.new_config(target, str(tmp_path / "dst"), pickable_objects=TARGET_OBJECTS)
+    source, root = new_local_project(tmp_path, SOURCE_OBJECTS, "source.json", "src")
+    target, _ = new_local_project(tmp_path, TARGET_OBJECTS, "target.json", "dst")
     for run_name in ("TS_1", "TS_2"):
         run = root.new_run(run_name)
         for obj, user in (("ribosome", "alice"), ("proteasome", "bob")):
