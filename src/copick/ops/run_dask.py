@@ -5,7 +5,8 @@ Imported only when that mode is asked for; needs ``dask[distributed]`` (``pip in
 The cluster is, in this order: the ``Client`` passed in (left open), a scheduler address (a client is
 connected for the call and closed), the current default ``Client`` of the process, the scheduler named
 by dask's ``scheduler-address`` setting (``DASK_SCHEDULER_ADDRESS``), or else a ``LocalCluster`` made for
-the call on this machine (processes, closed at the end).
+the call on this machine (processes, closed at the end; on Ctrl-C its worker processes are killed at
+once, see ``stop_now``).
 
 What a task carries is small and picklable: the run's name (or the item) and keyword arguments, and a
 reference to one shared task holding the work (by reference, or by value through cloudpickle) and a
@@ -27,7 +28,7 @@ from typing import Any
 
 from copick.ops.project_handle import ProjectHandle
 
-__all__ = ["connect", "map_tasks_dask", "run_task", "share"]
+__all__ = ["connect", "map_tasks_dask", "run_task", "share", "stop_now"]
 
 _log = logging.getLogger("copick.ops.run")
 
@@ -112,19 +113,44 @@ def connect(client: Any = None, workers: int = 1, n_tasks: int = 1) -> Iterator[
         return
     processes, threads = _local_cluster_shape(workers, n_tasks)
     _log.debug(f"Starting a dask LocalCluster: {processes} processes x {threads} threads")
-    with (
-        _quiet_cluster_logs(),
-        distributed.LocalCluster(
+    with _quiet_cluster_logs():
+        cluster = distributed.LocalCluster(
             n_workers=processes,
             threads_per_worker=threads,
             processes=True,
             host="127.0.0.1",
             dashboard_address="127.0.0.1:0",  # loopback, a free port
             silence_logs=logging.CRITICAL,  # the workers' "Compute Failed": copick reports the run's error
-        ) as cluster,
-        distributed.Client(cluster, set_as_default=False) as local,
-    ):
-        yield local
+        )
+        local = None
+        try:
+            local = distributed.Client(cluster, set_as_default=False)
+            yield local
+        except BaseException:  # Ctrl-C, or the call failed: its tasks are of no use any more
+            stop_now(cluster, local)
+            raise
+        local.close()
+        cluster.close()
+
+
+def stop_now(cluster: Any, client: Any = None) -> None:
+    """Stop a ``LocalCluster`` made for a call without waiting for the tasks its workers are running
+    (a graceful close waits for them, for minutes on a loaded machine): each nanny is told not to
+    restart its worker, the worker processes are killed, then client and cluster are closed with
+    short timeouts. Never raises."""
+    import signal
+
+    for nanny in list(getattr(cluster, "workers", {}).values()):
+        with contextlib.suppress(Exception):
+            pid = nanny.pid
+            nanny.close_gracefully(reason="copick: the call was interrupted")
+            if pid:
+                os.kill(pid, signal.SIGKILL)
+    if client is not None:
+        with contextlib.suppress(BaseException):
+            client.close(timeout=2)
+    with contextlib.suppress(BaseException):
+        cluster.close(timeout=5)
 
 
 # --------------------------------------------------------------------------------------------------------
