@@ -43,15 +43,25 @@ def _renameat2() -> Any:
 
 
 def write_atomic(path: str, data: bytes) -> None:
-    parent, name = os.path.split(path)
-    os.makedirs(parent, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{name[:TEMP_STEM]}.", suffix=".tmp", dir=parent)
+    """Replace ``path`` with ``data`` whole: readers and a crash of the process see the old file or
+    the new one, never part of one.
+
+    The data go to a temporary file in the same folder, which then takes the name. A new name is
+    taken with ``link`` (it fails if the name exists) and nothing is synced: nothing was there to
+    lose. An existing file is replaced by ``rename`` after the new data are synced to disk
+    (``fsync``), so that a power cut too leaves the previous version or the new one, whole, never an
+    empty file where data were (filesystems may commit the rename before unsynced data).
+    """
+    fd, tmp = _temp_beside(path)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
+            os.chmod(tmp, _FILE_MODE)
+            if _link_new(tmp, path):
+                os.remove(tmp)
+                return
             os.fsync(f.fileno())
-        os.chmod(tmp, _FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -59,18 +69,41 @@ def write_atomic(path: str, data: bytes) -> None:
         raise
 
 
-def create_new(path: str, data: bytes) -> None:
-    """Create ``path`` whole and only if absent: write a temporary file, then hard-link it into place
-    (``link`` fails on an existing name, as ``O_EXCL`` does). Where links are not supported, an
-    ``O_EXCL`` create is written in place instead (exclusive, but visible while being written)."""
+def _temp_beside(path: str) -> tuple[int, str]:
+    """A new hidden temporary file in ``path``'s folder (made, with its parents, if missing)."""
     parent, name = os.path.split(path)
-    os.makedirs(parent, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{name[:TEMP_STEM]}.", suffix=".tmp", dir=parent)
+    prefix = f".{name[:TEMP_STEM]}."
+    try:
+        return tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=parent)
+    except FileNotFoundError:
+        os.makedirs(parent, exist_ok=True)
+        return tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=parent)
+
+
+def _link_new(tmp: str, path: str) -> bool:
+    """Give ``tmp``'s file the name ``path`` too, if no file has it: True if linked, False if
+    ``path`` exists or the filesystem has no hard links."""
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        return False
+    except OSError as err:
+        if err.errno in (errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.EMLINK):
+            return False
+        raise
+    return True
+
+
+def create_new(path: str, data: bytes) -> None:
+    """Create ``path`` whole and only if absent (``FileExistsError`` otherwise): write a temporary
+    file, then hard-link it into place (``link`` fails on an existing name, as ``O_EXCL`` does).
+    Nothing is synced: nothing was there to lose (see ``write_atomic``). Where links are not
+    supported, an ``O_EXCL`` create is written in place instead (exclusive, but visible while being
+    written)."""
+    fd, tmp = _temp_beside(path)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
         os.chmod(tmp, _FILE_MODE)
         try:
             os.link(tmp, path)
