@@ -10,7 +10,9 @@ A new pyramid is written under a hidden sibling ``.<name>.<owner>.tmp`` of the i
   reader ever mixes old and new chunks, then the staged objects are copied server-side onto the
   image's keys, keys of the old image that the new one lacks are deleted, ``.zattrs`` and ``.zgroup``
   are copied last and the staging prefix is removed. A hidden ``.<name>.lock`` object (created with
-  a conditional PUT) admits one writer at a time; another live writer gets ``ConcurrentWriteError``.
+  a conditional PUT; on SFTP and SMB an exclusive create) admits one writer at a time; another live
+  writer gets ``ConcurrentWriteError``. A lock left empty (its creator killed between creating and
+  writing it) is broken after ``EMPTY_LOCK_SECONDS``.
 
 Roll-forward rule: a staging of a dead writer that is complete (has ``.zgroup``) next to an image
 without ``.zgroup`` was killed mid-switch: the switch is finished by the next writer or reader of
@@ -22,6 +24,7 @@ staging is older than ``STALE_AFTER_SECONDS`` (writers on other hosts).
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -29,6 +32,9 @@ from copick import layout
 from copick.errors import ConcurrentWriteError
 from copick.storage import TEMP_STEM, Layer
 from copick.writers import STALE_AFTER_SECONDS, owner_id, writer_alive  # noqa: F401  (staging's names)
+
+# How long an empty write lock (its creator has not written its owner id yet) is waited for.
+EMPTY_LOCK_SECONDS = 3.0
 
 _MARKERS = (".zattrs", ".zgroup")  # copied last, .zgroup (the completion marker) at the very end
 
@@ -116,17 +122,36 @@ def _lock(layer: Layer, lock: str, owner: str, where: str) -> str:
             layer.create_bytes(lock, owner.encode())
             return lock
         except FileExistsError:
-            try:
-                holder = layer.read_bytes(lock).decode(errors="replace")
-            except FileNotFoundError:
+            holder = lock_holder(layer, lock)
+            if holder is None:
                 continue  # released meanwhile
-            if writer_alive(holder):
+            if holder and writer_alive(holder):
                 raise ConcurrentWriteError(
                     f"{where}: another process (writer {holder}) is writing this image now; "
                     "retry when it has finished."
                 ) from None
             layer.discard(lock)
     raise ConcurrentWriteError(f"{where}: other processes keep taking this image's write lock; retry later.")
+
+
+def lock_holder(layer: Layer, lock: str) -> str | None:
+    """The owner id written in an image's write lock; ``None`` when there is no lock, ``""`` when
+    its creator was killed before writing it.
+
+    SFTP and SMB create a file (exclusively) and then write into it, two requests: a lock read
+    between the two is empty. An empty lock is read again for ``EMPTY_LOCK_SECONDS``; still empty,
+    its creator died between the two, and the lock blocks nobody (else every later writer would be
+    refused forever).
+    """
+    deadline = time.monotonic() + EMPTY_LOCK_SECONDS
+    while True:
+        try:
+            holder = layer.read_bytes(lock).decode(errors="replace")
+        except FileNotFoundError:
+            return None
+        if holder or time.monotonic() > deadline:
+            return holder
+        time.sleep(0.1)
 
 
 def _switch(layer: Layer, staging: str, rel: str) -> None:

@@ -7,7 +7,9 @@ SIGKILL mid-write against the loopback servers:
   two rewrites (a remote rewrite's staging lives for a few round trips only, so "a staging is
   there" and "the writer is killed" can straddle the end of one rewrite);
 * a picks file rewritten again and again by a process killed at a random moment always reads whole
-  (the old or the new points, never a torn file), and the temporary files it leaves are hidden.
+  (the old or the new points, never a torn file), and the temporary files it leaves are hidden;
+* a write lock left empty by a writer killed between creating it and writing its owner id into it
+  (two requests on SFTP and SMB) does not refuse later writers.
 """
 
 from __future__ import annotations
@@ -149,3 +151,13 @@ def test_leftovers_of_a_killed_remote_writer_are_removed_but_a_live_writers_are_
     tomo.from_numpy(np.full((64, 64, 64), 9.0), levels=2)
     assert _assert_whole(config) == 9.0
     assert _hidden(config, fs) == [alive.rsplit("/", 1)[1]]  # the live writer's staging stays
+
+
+def test_an_empty_write_lock_of_a_killed_creator_does_not_block_writers(where: tuple[str, Any]) -> None:
+    config, fs = where
+    tomo = _tomogram(config)
+    lock = tomo._layer.path(tomo._relpath).rsplit("/", 1)[0] + "/.wbp.zarr.lock"
+    fs.pipe_file(lock, b"")  # what a writer killed between the create and the write leaves
+    tomo.from_numpy(np.full((64, 64, 64), 4.0), levels=2)
+    assert _assert_whole(config) == 4.0
+    assert _hidden(config, fs) == []

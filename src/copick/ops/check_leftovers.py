@@ -109,10 +109,12 @@ class Leftovers:
             repair = ("delete", layer, rel)
         elif lock is not None and not is_dir and not layer.is_local:
             try:
-                holder = layer.read_bytes(rel).decode(errors="replace")
+                holder = staging.lock_holder(layer, rel)
             except OSError:
                 return []
-            alive = writer_alive(holder)
+            if holder is None:
+                return []  # released meanwhile
+            alive = bool(holder) and writer_alive(holder)
             what = f"write lock of an image (writer {holder})"
             repair = ("delete", layer, rel)
         else:
