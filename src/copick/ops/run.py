@@ -215,28 +215,29 @@ def map_runs(
     runs). ``parallelism``:
 
     - ``"thread"``: ``workers`` threads of this process;
-    - ``"process"``: ``workers`` processes of this machine (root and callback must pickle);
+    - ``"process"``: ``workers`` processes of this machine (callback and arguments must pickle; each
+      process reopens the project once, from its config: ``copick.ops.project_handle``);
     - ``"dask"``: one task per run on a ``dask.distributed`` cluster (``pip install "copick[dask]"``):
       ``client`` is a ``Client``, a scheduler address, or ``None`` for the current client or else a
       ``LocalCluster`` of up to ``workers`` tasks at once made for this call (see
       ``copick.ops.run_dask``). Workers reopen the project from its config; results must pickle.
     - ``None`` (default): ``"dask"`` when a ``client`` is given, else what the running ``copick``
-      command's ``--executor`` says (for a callback that pickles), else ``"thread"``.
+      command's ``--executor`` says (for a callback and arguments that pickle), else ``"thread"``.
 
     An exception in one run is logged (``Error processing run NAME: ...``) and gives that run the
     result ``None``; the others carry on. A progress bar is drawn on stderr when it is a terminal.
     """
-    if parallelism is None:
-        if client is not None:
-            parallelism = "dask"
-        else:
-            parallelism, client = choose_executor(callback)
     runs = list(runs)
     if run_args is not None:
         run_args = list(run_args)
         if len(run_args) != len(runs):
             raise ValueError(f"run_args has {len(run_args)} entries but there are {len(runs)} runs.")
     per_run = [{**(run_args[i] if run_args is not None else {}), **kwargs} for i in range(len(runs))]
+    if parallelism is None:
+        if client is not None:
+            parallelism = "dask"
+        else:
+            parallelism, client = choose_executor(callback, per_run)
     names = [_run_name(run) for run in runs]
     results: dict[str, Any] = dict.fromkeys(names)
     task = functools.partial(_call, callback)
