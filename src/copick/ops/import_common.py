@@ -187,10 +187,10 @@ def run_job(root: Any, job: Job, _: dict[str, Any]) -> Any:
     return job.fn(root, *job.args, **job.kwargs)
 
 
-def run_job_elsewhere(root: Any, job: Job, _: dict[str, Any]) -> Any:
+def run_job_elsewhere(root: Any, job: Job, options: dict[str, Any]) -> Any:
     """``run_job`` in another process: what comes back is plain data, not entities bound to that
     process's project (see ``portable``)."""
-    return portable(run_job(root, job, _))
+    return portable(run_job(root, job, options))
 
 
 def portable(value: Any) -> Any:
