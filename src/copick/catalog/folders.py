@@ -103,12 +103,18 @@ def _plain(cls: type) -> Callable[[dict], Any]:
     return lambda values: construct_unchecked(cls, values.copy())
 
 
-def _picks_meta(values: dict) -> Any:
-    """The header of a listed picks file until it is read (copick's defaults, no points)."""
-    return construct_unchecked(CopickPicksFile, {**values, **_PICKS_DEFAULTS, "points": []})
+def _picks_values(name: str) -> dict | None:
+    """A listed picks file's header until it is read: its identity and copick's defaults."""
+    ident = _json_annotation_values(name)
+    return None if ident is None else {**ident, **_PICKS_DEFAULTS}
 
 
+_json_annotation_values = _annotation_values(".json")
 _PICKS_DEFAULTS = {"run_name": None, "voxel_spacing": None, "unit": "angstrom", "trust_orientation": True}
+
+
+def _picks_meta(values: dict) -> Any:
+    return construct_unchecked(CopickPicksFile, {**values, "points": []})
 
 
 def _filaments_meta(values: dict) -> Any:
@@ -131,9 +137,9 @@ class _Kind(NamedTuple):
 _KINDS = {
     VOXEL_SPACING: _Kind(True, _spacing_values, _plain(CopickVoxelSpacingMeta)),
     TOMOGRAM: _Kind(True, _tomogram_values, _plain(CopickTomogramMeta)),
-    PICKS: _Kind(False, _annotation_values(".json"), _picks_meta),
+    PICKS: _Kind(False, _picks_values, _picks_meta),
     MESHES: _Kind(False, _annotation_values(".glb"), _plain(CopickMeshMeta)),
-    FILAMENTS: _Kind(False, _annotation_values(".json"), _filaments_meta),
+    FILAMENTS: _Kind(False, _json_annotation_values, _filaments_meta),
     **{
         directory: _Kind(True, _segmentation_values(directory), _plain(CopickSegmentationMeta))
         for directory in _SEGMENTATION_DIRS
@@ -150,6 +156,7 @@ class FolderCatalog:
         self._runs: list[str] = []  # run names in the order they will be asked for (read-ahead)
         self._index: dict[str, int] = {}
         self._names: dict[str, dict[str, dict | None]] = {kind: {} for kind in _KINDS}
+        self._run_paths: dict[str, str] = {}  # run name: its folder (names checked once)
 
     def __repr__(self) -> str:
         return f"FolderCatalog({self.layer!r})"
@@ -162,7 +169,12 @@ class FolderCatalog:
     def records(self, kind: str, run: str | None = None, voxel_size: float | None = None) -> list[Record]:
         if kind == RUN:
             return self._run_records()
-        base = layout.run_path(run)
+        base = self._run_paths.get(run) if type(run) is str else None
+        if base is None:
+            base = layout.run_path(run)
+            if len(self._run_paths) >= NAMES_REMEMBERED:
+                self._run_paths.clear()
+            self._run_paths[run] = base
         if not self.layer.is_local:
             self._prefetch(run, base)
         folder = _ANNOTATION_DIRS.get(kind)
