@@ -3,7 +3,8 @@ client's NetBIOS session frames and logs every SMB2 command in them (compounded 
 
 Each frame is a 4-byte NetBIOS session header (type 0, 24-bit length) and one SMB2 message or a
 chain of them (``NextCommand``). The log gets ``(command, path)`` pairs: ``CREATE`` with the opened
-path for an open of a file (or a stat), ``CREATE_DIR`` for an open of a folder to list it
+path for an open that may read or write a file's data, ``CREATE_ATTR`` for an open that asks for
+attributes only (a ``stat``, a delete), ``CREATE_DIR`` for an open of a folder to list it
 (``FILE_DIRECTORY_FILE``), and every other command (``READ``, ``WRITE``, ``QUERY_DIRECTORY``,
 ``QUERY_INFO``, ``CLOSE``, ...) with an empty path. Encrypted or compressed messages, which cannot
 be read here, are logged as ``ENCRYPTED``/``COMPRESSED`` (the test server does not ask for either).
@@ -24,6 +25,8 @@ COMMANDS = (
 )  # fmt: skip
 _HEADER = 64  # bytes of an SMB2 header
 _FILE_DIRECTORY_FILE = 0x1
+# DesiredAccess bits that reach a file's data: read, write, append, GENERIC_ALL/WRITE/READ, MAXIMUM_ALLOWED.
+_DATA_ACCESS = 0x1 | 0x2 | 0x4 | 0x10000000 | 0x40000000 | 0x80000000 | 0x02000000
 
 
 def _u16(data: bytes, at: int) -> int:
@@ -51,6 +54,8 @@ def smb2_requests(message: bytes) -> list[tuple[str, str]]:
             body = offset + _HEADER
             if _u32(message, body + 40) & _FILE_DIRECTORY_FILE:
                 command = "CREATE_DIR"
+            elif not _u32(message, body + 24) & _DATA_ACCESS:
+                command = "CREATE_ATTR"
             start, length = offset + _u16(message, body + 44), _u16(message, body + 46)
             path = message[start : start + length].decode("utf-16-le", errors="replace").replace("\\", "/")
         found.append((command, path))

@@ -4,7 +4,8 @@ loopback SFTP server: the tomogram object keeps its opened levels (``ome_regions
 * the second and later ``numpy(x=, y=, z=)`` calls open chunk files only: no image metadata read,
   no ``stat``;
 * this object's own rewrite (another shape and dtype) and delete are seen by its next read at once;
-* another client's rewrite is seen once the kept metadata is older than ``REOPEN_AFTER_SECONDS``.
+* another client's rewrite is seen once the kept metadata is older than ``REOPEN_AFTER_SECONDS``;
+* a level of many large chunks reads whole over SMB (the server's credits are never exhausted).
 """
 
 from __future__ import annotations
@@ -86,3 +87,23 @@ def test_another_clients_rewrite_is_seen_after_the_reopen_time(project: str) -> 
     region = _region(reader, 0, 64)
     assert region.dtype == np.int16 and region.shape == (32, 32, 32)
     np.testing.assert_array_equal(region, smaller)
+
+
+def test_a_level_of_many_chunks_reads_whole_over_smb(
+    smb_server: servers.SMBServer, remotes: Any, write_project_config: Callable[..., str]
+) -> None:
+    """zarr fetches a level's 64 chunks of 1 MiB several at once; SMB spends the server's credits per
+    request (a 1 MiB read in one request costs 16 of the 64 smbd grants): every chunk arrives, no
+    request fails for want of credits (it did: "Request requires 1 credits but only 0 credits are
+    available", then the read hung)."""
+    from copick.formats import ome
+
+    _, location = remotes["smb"].new("many-chunks")
+    config = write_project_config(location, user_id="alice")
+    tomo = copick.from_file(config).new_run("TS_1").new_voxel_spacing(10.0).new_tomogram("wbp")
+    data = np.random.default_rng(2).normal(size=(256, 256, 256)).astype(np.float32)  # incompressible
+    ome.write_multiscale(tomo.zarr(), [data], 10.0, chunks=(64, 64, 64))
+    mark = smb_server.log.mark()
+    np.testing.assert_array_equal(_tomogram(config).numpy(), data)
+    reads = sum(op == "READ" for op, _ in smb_server.log.since(mark))
+    assert reads >= 64  # every chunk read from the server

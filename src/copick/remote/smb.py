@@ -16,6 +16,11 @@ What changes, and why:
 * ``pipe_file`` creates missing parent folders (zarr writes chunks into new folders).
 * Errors carry the built-in types (``FileNotFoundError``, ``FileExistsError`` ...) that callers
   test for, and ``exists`` is ``False`` only for a missing path, not for a dropped connection.
+* At most ``CONCURRENT_REQUESTS`` operations talk to the server at once, and file data moves in
+  pieces of ``PIECE_BYTES``: every SMB request spends credits the server granted (smbd starts a
+  connection with 64, one per 64 KiB), smbprotocol fails a request when none are left instead of
+  waiting, and a read sized by smbclient takes all that are left. zarr reading a level's 64 chunks
+  at once failed with "Request requires 1 credits but only 0 credits are available", then hung.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import functools
 import logging
 import posixpath
 import stat
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -41,6 +47,11 @@ T = TypeVar("T")
 logger = logging.getLogger("copick.util.reconnecting_fs")
 
 _FILE_ATTRIBUTE_DIRECTORY = 0x10
+
+# Operations of one filesystem talking to the server at once, and the largest piece of file data
+# per request (4 credits): 8 x (4 + 1) stays well inside the 64 credits smbd grants a connection.
+CONCURRENT_REQUESTS = 8
+PIECE_BYTES = 4 * 65536
 _ERRNO_TYPES = {
     errno.ENOENT: FileNotFoundError,
     errno.EEXIST: FileExistsError,
@@ -77,6 +88,7 @@ class SMBFileSystem(_FsspecSMB):
         self, host: str, port: int | None = None, *, share_access: str | None = "rwd", **kwargs: Any
     ):
         self._connections: dict[str, Any] = {}
+        self._gate = threading.BoundedSemaphore(CONCURRENT_REQUESTS)  # never held across another gate
         kwargs.setdefault("register_session_retries", 0)  # copick's own retry policy applies
         kwargs.setdefault("auto_mkdir", True)
         super().__init__(host, port=port, share_access=share_access, **kwargs)
@@ -135,7 +147,8 @@ class SMBFileSystem(_FsspecSMB):
     @_builtin_errors
     def info(self, path: str, **kwargs: Any) -> dict[str, Any]:
         path = self._strip_protocol(path)
-        st = smbclient.stat(self._unc(path), **self._kw())
+        with self._gate:
+            st = smbclient.stat(self._unc(path), **self._kw())
         kind = "directory" if stat.S_ISDIR(st.st_mode) else "file"
         return {
             "name": path.rstrip("/"),
@@ -149,7 +162,7 @@ class SMBFileSystem(_FsspecSMB):
     def ls(self, path: str, detail: bool = True, **kwargs: Any) -> list[Any]:
         path = self._strip_protocol(path).rstrip("/")
         try:
-            with smbclient.scandir(self._unc(path), **self._kw()) as entries:
+            with self._gate, smbclient.scandir(self._unc(path), **self._kw()) as entries:
                 infos = [self._entry_info(path, entry.smb_info) for entry in entries]
         except NotADirectoryError:
             infos = [self.info(path)]
@@ -200,8 +213,11 @@ class SMBFileSystem(_FsspecSMB):
 
     @_builtin_errors
     def cat_file(self, path: str, start: int | None = None, end: int | None = None, **kwargs: Any) -> bytes:
-        with smbclient.open_file(self._unc(path), "rb", share_access="rwd", **self._kw()) as f:
-            data = f.read()
+        parts = []
+        with self._gate, smbclient.open_file(self._unc(path), "rb", share_access="rwd", **self._kw()) as f:
+            while part := f.read(PIECE_BYTES):
+                parts.append(part)
+        data = b"".join(parts)
         return data if start is None and end is None else data[start:end]
 
     @_builtin_errors
@@ -232,39 +248,46 @@ class SMBFileSystem(_FsspecSMB):
     @_builtin_errors
     def pipe_file(self, path: str, value: bytes, mode: str = "overwrite", **kwargs: Any) -> None:
         path = self._strip_protocol(path)
-        unc, how = self._unc(path), "xb" if mode == "create" else "wb"
         try:
-            f = smbclient.open_file(unc, how, share_access="rwd", **self._kw())
+            self._write(path, value, "xb" if mode == "create" else "wb")
         except OSError as err:
             if err.errno != errno.ENOENT:
                 raise
             self.makedirs(self._parent(path), exist_ok=True)
-            f = smbclient.open_file(unc, how, share_access="rwd", **self._kw())
-        with f:
-            f.write(value)
+            self._write(path, value, "xb" if mode == "create" else "wb")
+
+    def _write(self, path: str, value: bytes, how: str) -> None:
+        view = memoryview(value)
+        with self._gate, smbclient.open_file(self._unc(path), how, share_access="rwd", **self._kw()) as f:
+            for i in range(0, len(view), PIECE_BYTES):
+                f.write(view[i : i + PIECE_BYTES])
 
     @_builtin_errors
     def mkdir(self, path: str, create_parents: bool = True, **kwargs: Any) -> None:
-        if create_parents:
-            smbclient.makedirs(self._unc(path), exist_ok=False, **self._kw())
-        else:
-            smbclient.mkdir(self._unc(path), **self._kw())
+        with self._gate:
+            if create_parents:
+                smbclient.makedirs(self._unc(path), exist_ok=False, **self._kw())
+            else:
+                smbclient.mkdir(self._unc(path), **self._kw())
 
     @_builtin_errors
     def makedirs(self, path: str, exist_ok: bool = False) -> None:
         path = self._strip_protocol(path)
         if _share_has_path(path):
-            smbclient.makedirs(self._unc(path), exist_ok=exist_ok, **self._kw())
+            with self._gate:
+                smbclient.makedirs(self._unc(path), exist_ok=exist_ok, **self._kw())
 
     @_builtin_errors
     def rmdir(self, path: str) -> None:
         path = self._strip_protocol(path)
         if _share_has_path(path):
-            smbclient.rmdir(self._unc(path), **self._kw())
+            with self._gate:
+                smbclient.rmdir(self._unc(path), **self._kw())
 
     @_builtin_errors
     def rm_file(self, path: str) -> None:
-        smbclient.remove(self._unc(path), **self._kw())
+        with self._gate:
+            smbclient.remove(self._unc(path), **self._kw())
 
     def _rm(self, path: str) -> None:
         if self.info(path)["type"] == "directory":
@@ -295,7 +318,8 @@ class SMBFileSystem(_FsspecSMB):
     def cp_file(self, path1: str, path2: str, **kwargs: Any) -> None:
         """Copy on the server (SMB's server-side copy), creating the target's folder."""
         self.makedirs(self._parent(path2), exist_ok=True)
-        smbclient.copyfile(self._unc(path1), self._unc(path2), **self._kw())
+        with self._gate:
+            smbclient.copyfile(self._unc(path1), self._unc(path2), **self._kw())
 
     def copy(self, path1: Any, path2: Any, recursive: bool = False, **kwargs: Any) -> None:
         if isinstance(path1, str):
@@ -306,7 +330,8 @@ class SMBFileSystem(_FsspecSMB):
     @_builtin_errors
     def mv(self, path1: str, path2: str, recursive: Any = None, maxdepth: Any = None, **kwargs: Any) -> None:
         """Rename ``path1`` to ``path2``, replacing a file already there in one step."""
-        smbclient.replace(self._unc(path1), self._unc(path2), **self._kw())
+        with self._gate:
+            smbclient.replace(self._unc(path1), self._unc(path2), **self._kw())
 
     def _parent(self, path: str) -> str:
         return posixpath.dirname(self._strip_protocol(path).rstrip("/"))
