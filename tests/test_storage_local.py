@@ -71,3 +71,15 @@ def test_a_writer_killed_while_creating_and_replacing_files_leaves_only_whole_on
         for name in os.listdir(tmp_path):
             if not name.startswith("."):  # temporary files are hidden; named files are whole
                 assert (tmp_path / name).stat().st_size == 3_000_000, name
+
+
+def test_read_file_returns_every_byte_and_the_usual_errors(tmp_path):
+    from copick.storage_local import read_file
+
+    for size in (0, 1, 4096, 5 * 2**20 + 3):
+        (tmp_path / "f").write_bytes(os.urandom(size))
+        assert read_file(str(tmp_path / "f")) == (tmp_path / "f").read_bytes()
+    with pytest.raises(FileNotFoundError):
+        read_file(str(tmp_path / "missing"))
+    with pytest.raises(IsADirectoryError):
+        read_file(str(tmp_path))

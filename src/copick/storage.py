@@ -18,7 +18,7 @@ from typing import Any, NamedTuple, TypeVar
 
 from copick.catalog.project import ProjectStorage  # noqa: F401  (its old import path)
 from copick.errors import ReadOnlyError, UnsafePathError
-from copick.storage_local import TEMP_STEM, create_new, exchange
+from copick.storage_local import TEMP_STEM, create_new, exchange, read_file
 from copick.storage_local import write_atomic as _write_local_atomic  # old import path
 from copick.storage_remote import Snapshot, find_all, find_or_empty, fresh_cat, is_within, put_new, with_retry
 from copick.writers import owner_id
@@ -244,8 +244,7 @@ class Layer:
         """The whole file, as it is on the server now (no cached listing is consulted)."""
         path = self.path(rel)
         if self.is_local:
-            with open(path, "rb") as f:
-                return f.read()
+            return read_file(path)
         return self._remote(lambda: fresh_cat(self.fs, self.protocol, path), path, "read")
 
     # --- writing ---------------------------------------------------------------------------

@@ -42,6 +42,25 @@ def _renameat2() -> Any:
         return None
 
 
+def read_file(path: str) -> bytes:
+    """The whole file at ``path``: one ``open``, ``fstat`` and ``read`` (a Python file object costs
+    ~3 µs more per small file, which a listing of 1,000 picks files feels)."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        size = os.fstat(fd).st_size
+        data = os.read(fd, size + 1)  # one byte more: a file that grew since is read to its end
+        if len(data) == size:
+            return data
+        parts = [data]
+        while True:  # grown, shrunk, or bigger than one read returns
+            more = os.read(fd, 1 << 24)
+            if not more:
+                return b"".join(parts)
+            parts.append(more)
+    finally:
+        os.close(fd)
+
+
 def write_atomic(path: str, data: bytes) -> None:
     """Replace ``path`` with ``data`` whole: readers and a crash of the process see the old file or
     the new one, never part of one.
