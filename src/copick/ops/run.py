@@ -312,21 +312,40 @@ def run_tasks(
         handle.payload  # noqa: B018 - a project that cannot travel is refused before anything is sent
         pool = ProcessPoolExecutor(max_workers=workers)
         submit = lambda item, kw: pool.submit(_call_in_process, task, handle, _shipped(item), kw)  # noqa: E731
-    with pool:
-        futures = {submit(item, kw): i for i, (item, kw) in enumerate(zip(items, per_item))}
-        try:
-            for future in as_completed(futures):
-                i = futures[future]
-                try:
-                    out[i] = (True, future.result())
-                except Exception as err:
-                    on_error(i, err)
-                advance(1)
-        except KeyboardInterrupt:
-            for future in futures:
-                future.cancel()
-            raise
+    futures: dict[Any, int] = {}
+    try:
+        for i, (item, kw) in enumerate(zip(items, per_item)):
+            futures[submit(item, kw)] = i
+        for future in as_completed(futures):
+            i = futures[future]
+            try:
+                out[i] = (True, future.result())
+            except Exception as err:
+                on_error(i, err)
+            advance(1)
+    except BaseException:  # Ctrl-C (or a failure here): what has not finished is not waited for
+        _stop_now(pool)
+        raise
+    pool.shutdown(wait=True)
     return out
+
+
+def _stop_now(pool: Any) -> None:
+    """Shut ``pool`` down without waiting: pending items are cancelled and, for a process pool, its
+    worker processes are terminated, so the items running there stop too (threads cannot be stopped:
+    their running items finish, no further item starts)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    processes = []
+    if isinstance(pool, ProcessPoolExecutor):
+        # concurrent.futures names its worker processes only in this attribute (before Python 3.14's
+        # terminate_workers); it is read before shutdown() forgets it
+        processes = list((pool._processes or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(timeout=5)
 
 
 # --------------------------------------------------------------------------------------------------------
