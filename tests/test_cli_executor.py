@@ -1,11 +1,12 @@
 """``--executor process|dask`` on the commands that send their per-item work to other processes (issue
-18): imports (``add``), ``cp``/``mv``/``rm``, ``sync`` and ``stats``. Each command runs in a fresh
-``copick`` process twice, with threads and with ``--executor process``, on two copies of the same
-project: the stored results (or the printed statistics) are equal, no "was not used" warning is given,
-and the project's files were opened, listed or deleted by other processes than the command's own (an
-audit hook in the command's process, inherited by its forked workers, writes the process id of each
-of these accesses to the project's folder). One import and one manage command also run on a
-``LocalCluster`` of two worker processes (``--scheduler``): their tasks are seen at the scheduler."""
+18): imports (``add``), ``cp``/``mv``/``rm``, ``sync``, ``stats``, ``check`` and ``report``. Each
+command runs in a fresh ``copick`` process twice, with threads and with ``--executor process``, on two
+copies of the same project: the stored results (or the printed statistics, findings, report page and
+thumbnails) are equal, no "was not used" warning is given, and the project's files were opened,
+listed or deleted by other processes than the command's own (an audit hook in the command's process,
+inherited by its forked workers, writes the process id of each of these accesses to the project's
+folder). One import and one manage command also run on a ``LocalCluster`` of two worker processes
+(``--scheduler``): their tasks are seen at the scheduler."""
 
 from __future__ import annotations
 
@@ -204,6 +205,53 @@ def test_sync_in_processes_copies_what_threads_copy(template: Path, tmp_path: Pa
         results[executor] = stored(target)
     assert results["process"] == results["thread"]
     assert sorted(results["thread"]) == [f"{run} picks ribosome:synced/1" for run in RUNS]
+
+
+@pytest.fixture(scope="module")
+def damaged(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The template with a tomogram per run (for the report's thumbnails) and damage for check: an
+    unreadable pick file (an error) and a stray file (a warning). Copies keep the files' times, so
+    both copies' thumbnails are named alike."""
+    folder = tmp_path_factory.mktemp("executor-damaged")
+    config = project_copy(template, folder)
+    root = copick.from_file(str(config))
+    rng = np.random.default_rng(3)
+    for run in root.runs:
+        volume = rng.normal(size=(16, 24, 20)).astype(np.float32)
+        run.new_voxel_spacing(10.0, exist_ok=True).new_tomogram("wbp").from_numpy(volume, levels=1)
+    (folder / "project" / "ExperimentRuns" / "TS_1" / "notes.txt").write_text("not copick's")
+    (folder / "project" / "ExperimentRuns" / "TS_2" / "Picks" / "bad_1_ribosome.json").write_text("{oops")
+    return folder
+
+
+def _here(text: str, where: Path) -> str:
+    """``text`` with the project's folder and the times of day replaced (they differ between copies)."""
+    import re
+
+    text = text.replace(str(where), "<here>")
+    return re.sub(r"\d{8}T\d{6}Z|\d{4}-\d\d-\d\d \d\d:\d\d UTC", "<time>", text)
+
+
+def test_check_and_report_in_processes_find_and_show_what_threads_do(damaged: Path, tmp_path: Path) -> None:
+    results = {}
+    for executor in ("thread", "process"):
+        where = tmp_path / executor
+        where.mkdir()
+        config = project_copy(damaged, where)
+        outputs: list[Any] = []
+        for args in (["check"], ["check", "--fix"], ["report", "-o", str(where / "report")]):
+            done, others = run_command(args, config, ["--executor", executor, "-w", "2"])
+            assert "was not used" not in done.stderr
+            assert bool(others) == (executor == "process"), (args, executor, others)
+            outputs.append((done.returncode, _here(done.stdout, where)))
+        thumbs = sorted((where / "report" / "thumbs").iterdir())
+        outputs.append(_here((where / "report" / "index.html").read_text(), where))
+        outputs.append({p.name: p.read_bytes() for p in thumbs})
+        results[executor] = outputs
+    assert results["process"] == results["thread"]
+    (check, _), (fix, fixed), _, page, thumbs = results["thread"]
+    assert check == fix == 1 and "picks-unreadable" in fixed and "moved to <here>" in fixed
+    assert len(thumbs) == len(RUNS) and page.count('<img src="thumbs/') == len(RUNS)
 
 
 # --------------------------------------------------------------------------------------------

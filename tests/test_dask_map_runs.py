@@ -239,9 +239,14 @@ def test_cli_runs_per_run_work_on_the_scheduler_given(client: Any, projects: dic
     result = CliRunner().invoke(main, [*new_picks, "--executor", "process", "--scheduler", "tcp://x:1"])
     assert result.exit_code == 2 and "--scheduler" in result.output
 
-    # check holds its findings in this process: its work stays in threads, and says so
-    result = CliRunner().invoke(main, ["check", "-c", config, "--executor", "dask"])
-    assert "--executor dask was not used" in result.output
+    # check sends its runs too: the findings of threads, one task per run
+    check = ["check", "-c", config, "--output", "json"]
+    by_threads = CliRunner().invoke(main, check)
+    with get_task_stream(client) as stream:
+        result = CliRunner().invoke(main, [*check, "--scheduler", client.scheduler.address])
+    assert (result.exit_code, result.stdout) == (by_threads.exit_code, by_threads.stdout)
+    assert "was not used" not in result.output
+    assert len([t for t in stream.data if t["key"].startswith("run_task")]) == len(RUNS)
 
 
 # --------------------------------------------------------------------------------------------

@@ -10,7 +10,8 @@ What is checked (each in its own module):
 * images (``check_volumes``): OME-NGFF 0.4 metadata (ome-zarr-models where installed), every level
   present with consistent shapes and scales, a sample of chunks decoded, segmentation dtypes and labels.
 
-One listing pass per run and layer, sampled chunk reads, runs checked in parallel threads. With
+One listing pass per run and layer, sampled chunk reads, runs checked in parallel threads (or in the
+processes or on the Dask cluster of the command's ``--executor``: ``check_run_task``). With
 ``fix=True`` (``check_fix``) writer leftovers and empty entity folders are removed and unreadable
 annotation files are moved to a quarantine folder of the overlay; nothing else is touched.
 """
@@ -18,11 +19,10 @@ annotation files are moved to a quarantine folder of the overlay; nothing else i
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["SEVERITIES", "CheckReport", "Finding", "check_project"]
+__all__ = ["SEVERITIES", "CheckReport", "Finding", "check_project", "check_run_task"]
 
 SEVERITIES = ("error", "warning", "info")
 
@@ -39,7 +39,7 @@ class Finding:
     action: str
     run: str | None = None
     fixed: str | None = None
-    repair: Any = field(default=None, repr=False, compare=False)  # (how, layer, rel) for check_fix
+    repair: Any = field(default=None, repr=False, compare=False)  # (how, layer position, rel): check_fix
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -135,6 +135,8 @@ def check_project(
     folders and quarantines unreadable annotation files (see the module docstring).
     """
     from copick.ops import check_tree
+    from copick.ops.check_context import shared_context
+    from copick.ops.run import run_all
 
     opened, findings, label = _open(root)
     report = CheckReport(project=label, findings=findings)
@@ -146,11 +148,10 @@ def check_project(
         return _finish(report, fix)
     if storage.catalogs:
         report.notes.append("portal (catalog) entities are not checked; only the overlay folders are.")
-    context = check_tree.Context.of(opened)
-    top, names = check_tree.check_top(context, runs)
-    report.findings += top
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        results = list(pool.map(lambda name: check_tree.check_run(context, name), names))
+    with shared_context(opened) as (context, token):
+        top, names = check_tree.check_top(context, runs)
+        report.findings += top
+        results = run_all(check_run_task, opened, names, [{"call": token}] * len(names), workers)
     totals: dict[str, int] = {"runs": len(names)}
     for found, counts in results:
         report.findings += found
@@ -169,6 +170,16 @@ def check_project(
             "(pip install 'copick[check]' for the full validation)."
         )
     return _finish(report, fix, opened)
+
+
+def check_run_task(root: Any, run: str, kwargs: dict[str, Any]) -> tuple[list[Finding], dict[str, int]]:
+    """Findings and counts of run ``run`` for check call ``kwargs["call"]``: the per-run work of
+    ``check_project``, in its threads or in the processes or Dask workers of the command's
+    ``--executor`` (module-level, plain data in and out)."""
+    from copick.ops.check_context import context_for
+    from copick.ops.check_tree import check_run
+
+    return check_run(context_for(root, kwargs["call"]), run)
 
 
 def _finish(report: CheckReport, fix: bool, root: Any = None) -> CheckReport:

@@ -17,13 +17,16 @@ import time
 from typing import Any
 
 from copick import layout, staging
+from copick.ops.check_context import where
 
 QUARANTINE_DIR = ".copick-quarantine"
 
 
 def apply_fixes(root: Any, findings: list) -> str | None:
-    """Apply the repairs of ``findings`` (recording what was done in ``finding.fixed``); the quarantine
-    folder used, or None."""
+    """Apply the repairs of ``findings`` (recording what was done in ``finding.fixed``) to the layers of
+    ``root`` (a repair names its layer by position, ``check_context``); the quarantine folder used, or
+    None."""
+    layers = list(root._storage.layers())
     overlay = root._storage.overlay
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     quarantine = layout.join(QUARANTINE_DIR, stamp)
@@ -32,7 +35,8 @@ def apply_fixes(root: Any, findings: list) -> str | None:
     for finding in sorted(findings, key=lambda f: f.code == "empty-folder"):
         if finding.repair is None:
             continue
-        how, layer, rel = finding.repair
+        how, at, rel = finding.repair
+        layer = layers[at][0]
         if layer is not overlay or layer.read_only:
             continue
         try:
@@ -48,15 +52,10 @@ def apply_fixes(root: Any, findings: list) -> str | None:
                 target = layout.join(quarantine, rel)
                 _move(layer, rel, target)
                 used = True
-                finding.fixed = f"moved to {_where(layer, target)}"
+                finding.fixed = f"moved to {where(layer, target)}"
         except OSError as err:
             finding.fixed = f"not fixed: {err}"
-    return _where(overlay, quarantine) if used else None
-
-
-def _where(layer: Any, rel: str) -> str:
-    path = layer.path(rel)
-    return path if layer.is_local else f"{layer.protocol}://{path.lstrip('/')}"
+    return where(overlay, quarantine) if used else None
 
 
 def _move(layer: Any, rel: str, target: str) -> None:

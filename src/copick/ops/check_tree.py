@@ -9,45 +9,15 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from copick import layout
 from copick.ops.check import Finding
-from copick.ops.check_leftovers import Leftovers
+from copick.ops.check_context import Context
 
 ANNOTATION_DIRS = {layout.PICKS_DIR: ".json", layout.MESHES_DIR: ".glb", layout.FILAMENTS_DIR: ".json"}
 IMAGE_MARKERS = {".zattrs", ".zgroup", ".zarray", ".zmetadata", ".copick-new"}
-
-
-def where(layer: Any, rel: str) -> str:
-    """A path users can paste: the local path, or ``protocol://path`` on other filesystems."""
-    path = layer.path(rel)
-    return path if layer.is_local else f"{layer.protocol}://{path.lstrip('/')}"
-
-
-@dataclass
-class Context:
-    """What every run check needs: the layers, the config's objects and the shared helpers."""
-
-    root: Any
-    layers: list[tuple[Any, bool]]
-    objects: dict[str, Any]
-    labels: set[int]
-    ome_validator: Any
-    leftovers: Leftovers = field(default_factory=Leftovers)
-
-    @classmethod
-    def of(cls, root: Any) -> Context:
-        from copick.ops.check_volumes import ome_validator
-
-        storage = root._storage
-        objects = {o.name: o for o in root.config.pickable_objects}
-        labels = {o.label for o in objects.values() if o.label is not None}
-        return cls(root, list(storage.layers()), objects, labels, ome_validator())
-
-    def finding(self, severity: str, code: str, layer: Any, rel: str, message: str, action: str, **kw: Any):
-        return Finding(severity, code, where(layer, rel), message, action, **kw)
 
 
 class Tree:

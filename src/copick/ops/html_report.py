@@ -3,7 +3,8 @@
 Objects with colours, labels and identifier links (``copick.util.ontology``), per-run thumbnails (the
 central slice of a tomogram with the run's picks, ``copick.ops.show``), annotation counts per
 object/user/session, tomogram shapes and voxel sizes, and the findings of ``copick check``. Runs are
-read and thumbnails rendered in parallel threads; a thumbnail is named by a hash of what it shows
+read and thumbnails rendered in parallel threads (or in the processes or on the Dask cluster of the
+command's ``--executor``: ``collect_run_task``); a thumbnail is named by a hash of what it shows
 (image metadata, chunk listing, picks file contents, colours), so an unchanged run is not rendered
 again. Jinja2 fills the template (``copick/templates/report.html.j2``); the page has no JavaScript.
 """
@@ -16,10 +17,9 @@ import os
 import threading
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-__all__ = ["collect_run", "write_report"]
+__all__ = ["collect_run", "collect_run_task", "write_report"]
 
 THUMB_SIZE = 320
 _RENDER_VERSION = "1"
@@ -137,6 +137,13 @@ def collect_run(run: Any, out_dir: str | None, objects: list[dict[str, Any]]) ->
     }
 
 
+def collect_run_task(root: Any, run: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """``collect_run`` of the run named ``run`` (``kwargs``: ``out_dir``, ``objects``): the per-run work
+    of ``write_report``, in its threads or in the processes or Dask workers of the command's
+    ``--executor`` (module-level, plain data in and out)."""
+    return collect_run(root.get_run(run), kwargs["out_dir"], kwargs["objects"])
+
+
 def _objects(root: Any) -> list[dict[str, Any]]:
     from copick.util.ontology import identifier_links
 
@@ -184,12 +191,13 @@ def write_report(
     import jinja2
 
     import copick
+    from copick.ops.run import run_all
 
     os.makedirs(os.path.join(out_dir, "thumbs"), exist_ok=True)
     objects = _objects(root)
     selected = [r for r in root.runs if runs is None or r.name in runs]
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        run_rows = list(pool.map(lambda r: collect_run(r, out_dir, objects), selected))
+    shared = {"out_dir": os.path.abspath(out_dir), "objects": objects}
+    run_rows = run_all(collect_run_task, root, [r.name for r in selected], [shared] * len(selected), workers)
     findings = None
     if check:
         from copick.ops.check import check_project

@@ -26,6 +26,7 @@ __all__ = [
     "note_failures",
     "progress",
     "report_results",
+    "run_all",
     "run_tasks",
     "use_executor",
 ]
@@ -328,6 +329,27 @@ def run_tasks(
         raise
     pool.shutdown(wait=True)
     return out
+
+
+def run_all(
+    task: Callable[[Any, Any, dict[str, Any]], Any],
+    root: Any,
+    items: Sequence[Any],
+    per_item: Sequence[dict[str, Any]],
+    workers: int = 1,
+) -> list[Any]:
+    """``task(root, items[i], per_item[i])`` of every item, in order, where the running command's
+    ``--executor`` sends work that pickles (``choose_executor``; else threads). For work whose every
+    result counts (a check, a report): once all items have finished, the first failure (by position)
+    is raised, where ``map_runs`` logs it and goes on."""
+    parallelism, client = choose_executor(task, per_item)
+    failures: dict[int, BaseException] = {}
+    values = run_tasks(
+        task, root, items, per_item, parallelism, workers, client, on_error=failures.__setitem__
+    )
+    if failures:
+        raise failures[min(failures)]
+    return [value for _, value in values]
 
 
 def _stop_now(pool: Any) -> None:
