@@ -1,4 +1,5 @@
-"""``copick.ops.run``: ``map_runs`` over threads and processes, ``report_results`` and failure bookkeeping."""
+"""``copick.ops.run``: ``map_runs`` over threads and processes, ``run_all`` where a command's ``--executor``
+says, ``report_results`` and failure bookkeeping."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import click
 import pytest
 
 import copick
-from copick.ops.run import map_runs, note_failures, report_results
+from copick.ops.run import map_runs, note_failures, report_results, run_all, use_executor
 
 RUNS = ("TS_001", "TS_002", "TS_003", "TS_004")
 
@@ -120,3 +121,53 @@ def test_failures_are_recorded_on_the_click_context() -> None:
     out = CliRunner().invoke(command, []).stdout
     assert "'count': 2" in out and "'first': 'a: bad'" in out
     note_failures(3, "outside a command")  # no click context: ignored
+
+
+def name_and_pid_task(root, name: str, kwargs: dict) -> tuple[str, int]:
+    """Module-level task for ``run_all``: the run's name and this process's id; the runs named in
+    ``kwargs["fail"]`` raise."""
+    if name in kwargs["fail"]:
+        raise RuntimeError(f"boom in {name}")
+    return root.get_run(name).name, os.getpid()
+
+
+@pytest.mark.parametrize("executor", ["thread", "process"])
+def test_run_all_follows_the_command_executor_and_raises_the_first_failure(
+    root, executor: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    from click.testing import CliRunner
+
+    seen: dict[str, list] = {}
+
+    @click.command()
+    @click.argument("fail", nargs=-1)
+    def command(fail: tuple[str, ...]) -> None:
+        use_executor(executor)
+        seen["values"] = run_all(name_and_pid_task, root, list(RUNS), [{"fail": fail}] * len(RUNS), workers=2)
+
+    with caplog.at_level(logging.WARNING, logger="copick.ops.run"):
+        result = CliRunner().invoke(command, [])
+    assert result.exit_code == 0, result.output
+    assert [name for name, _ in seen["values"]] == list(RUNS)
+    assert {pid != os.getpid() for _, pid in seen["values"]} == {executor == "process"}
+    assert "was not used" not in caplog.text
+    result = CliRunner().invoke(command, ["TS_004", "TS_002"])
+    assert isinstance(result.exception, RuntimeError) and str(result.exception) == "boom in TS_002"
+
+
+def test_work_that_cannot_travel_stays_in_threads_and_the_command_says_so(
+    root, caplog: pytest.LogCaptureFixture
+) -> None:
+    from click.testing import CliRunner
+
+    pids: set[int] = set()
+
+    @click.command()
+    def command() -> None:
+        use_executor("process")
+        run_all(lambda _root, name, kw: pids.add(os.getpid()), root, list(RUNS), [{}] * len(RUNS), workers=2)
+
+    with caplog.at_level(logging.WARNING, logger="copick.ops.run"):
+        assert CliRunner().invoke(command, []).exit_code == 0
+    assert pids == {os.getpid()}
+    assert "--executor process was not used" in caplog.text
