@@ -279,6 +279,8 @@ def run_tasks(
     In the process and Dask modes ``task`` and the items must pickle (run objects are sent as their
     names) and the project is reopened there (``map_runs`` explains how); the results come back
     pickled. This is the engine of ``map_runs`` and of work that is not one call per run (imports).
+    Ctrl-C cancels the items not yet started and does not wait for the running ones: worker processes
+    (and a Dask cluster made for the call) are stopped at once; running threads finish their item.
     """
     if parallelism not in PARALLELISMS:
         raise ValueError(f"parallelism must be 'thread', 'process' or 'dask', got {parallelism!r}.")
