@@ -14,6 +14,12 @@ A new pyramid is written under a hidden sibling ``.<name>.<owner>.tmp`` of the i
   writer gets ``ConcurrentWriteError``. A lock left empty (its creator killed between creating and
   writing it) is broken after ``EMPTY_LOCK_SECONDS``.
 
+* SFTP (folders rename in one request, ``Layer.renames_folders``): as on object stores, but the
+  switch renames instead of copying every chunk: ``.zgroup`` is deleted, every entry of the old image
+  (its level folders) is moved into the trash folder ``.<name>.<owner>.tmp.old`` (then the file
+  ``.switched-out`` is created there: the journal of a killed switch), the staged entries are moved
+  into the image, ``.zattrs`` and ``.zgroup`` last, and the trash and staging are deleted.
+
 Roll-forward rule: a staging of a dead writer that is complete (has ``.zgroup``) next to an image
 without ``.zgroup`` was killed mid-switch: the switch is finished by the next writer or reader of
 that image. Any other staging of a dead writer is deleted by the next writer (or deleter) of the
@@ -23,6 +29,7 @@ staging is older than ``STALE_AFTER_SECONDS`` (writers on other hosts).
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import time
 from collections.abc import Callable
@@ -56,6 +63,12 @@ def _stem(name: str) -> str:
     return f".{name[:TEMP_STEM]}."
 
 
+def _lock_path(rel: str) -> str:
+    """The write lock beside image ``rel`` (remote layers)."""
+    parent, name = rel.rsplit("/", 1)
+    return layout.join(parent, f"{_stem(name)}lock")
+
+
 def _stagings(layer: Layer, rel: str) -> list[tuple[str, str]]:
     """``(staging rel, owner)`` of every staging folder of image ``rel``, whoever wrote it."""
     parent, name = rel.rsplit("/", 1)
@@ -69,13 +82,14 @@ def _stagings(layer: Layer, rel: str) -> list[tuple[str, str]]:
 
 def tidy(layer: Layer, rel: str, roll_forward: bool = True) -> bool:
     """Finish (object stores, see the module docstring) or delete the stagings of dead writers of
-    image ``rel``; True when an interrupted switch was finished."""
+    image ``rel``; True when an interrupted switch was finished. Stagings come before trash folders
+    (``.tmp.old``): finishing a switch by renames needs its trash."""
     if layer.read_only:
         return False
     _changed(layer, rel)
     finished = False
-    for staging, owner in _stagings(layer, rel):
-        if writer_alive(owner):
+    for staging, owner in sorted(_stagings(layer, rel), key=lambda found: found[0].endswith(".old")):
+        if writer_alive(owner) or not layer.exists(staging):  # gone: the trash of a switch just finished
             continue
         can_finish = roll_forward and not layer.is_local and len(rel.rsplit("/", 1)[1]) <= TEMP_STEM
         if (
@@ -85,6 +99,8 @@ def tidy(layer: Layer, rel: str, roll_forward: bool = True) -> bool:
         ):
             _switch(layer, staging, rel)
             finished = True
+            if lock_holder(layer, _lock_path(rel)) == owner:
+                layer.discard(_lock_path(rel))  # the finished writer's
         else:
             layer.discard(staging)
     return finished
@@ -95,18 +111,20 @@ def rewrite(layer: Layer, rel: str, write: Callable[[Any], None], where: str) ->
     parent, name = rel.rsplit("/", 1)
     owner = owner_id()
     staging = layout.join(parent, f"{_stem(name)}{owner}.tmp")
-    lock = None if layer.is_local else _lock(layer, layout.join(parent, f"{_stem(name)}lock"), owner, where)
+    lock = None if layer.is_local else _lock(layer, _lock_path(rel), owner, where)
     try:
         tidy(layer, rel, roll_forward=False)
         try:
             write(layer.zarr_store(staging, read_only=False))
-            if layer.is_local:
-                layer.replace_dir(staging, rel)
-            else:
-                _switch(layer, staging, rel)
         except BaseException:
             layer.discard(staging)
             raise
+        # A switch that fails half-way keeps the complete staging: once this process has ended,
+        # the next reader finishes the switch (roll-forward rule), as after a kill.
+        if layer.is_local:
+            layer.replace_dir(staging, rel)
+        else:
+            _switch(layer, staging, rel)
     finally:
         try:
             if lock is not None:
@@ -155,7 +173,10 @@ def lock_holder(layer: Layer, lock: str) -> str | None:
 
 
 def _switch(layer: Layer, staging: str, rel: str) -> None:
-    """Move a complete staged image onto ``rel`` on an object store (see the module docstring)."""
+    """Move a complete staged image onto ``rel`` on a remote layer (see the module docstring)."""
+    if layer.renames_folders:
+        _switch_by_renames(layer, staging, rel)
+        return
     new = set(layer.list_files(staging))
     old = set(layer.list_files(rel))
     layer.discard(layout.join(rel, ".zgroup"))
@@ -168,3 +189,30 @@ def _switch(layer: Layer, staging: str, rel: str) -> None:
         if marker in new:
             layer.copy_files([(layout.join(staging, marker), layout.join(rel, marker))])
     layer.discard(staging)
+
+
+def _switch_by_renames(layer: Layer, staging: str, rel: str) -> None:
+    """``_switch`` on SFTP: entries moved by renames, the old ones through a trash folder. Run again
+    on the same folders (roll-forward after a kill), it carries on where the killed switch stopped:
+    the journal file says whether the old entries are all out already."""
+    trash = f"{staging}.old"
+    journal = layout.join(trash, ".switched-out")
+    layer.discard(layout.join(rel, ".zgroup"))
+    if not layer.exists(journal):
+        layer.makedirs(trash)
+        for entry in _fresh_entries(layer, rel):
+            if entry not in _MARKERS:
+                layer.move(layout.join(rel, entry), layout.join(trash, entry))
+        with contextlib.suppress(FileExistsError):
+            layer.create_bytes(journal, b"")
+    staged = _fresh_entries(layer, staging)
+    for entry in [e for e in staged if e not in _MARKERS] + [m for m in _MARKERS if m in staged]:
+        layer.move(layout.join(staging, entry), layout.join(rel, entry))  # .zgroup last
+    layer.discard(staging)
+    layer.discard(trash)
+
+
+def _fresh_entries(layer: Layer, rel: str) -> list[str]:
+    """Names in folder ``rel`` (hidden ones too) as the server has them now."""
+    layer.forget_prefetch(rel)
+    return sorted(entry.name for entry in layer.list_dir(rel, hidden=True))

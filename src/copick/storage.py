@@ -25,6 +25,9 @@ from copick.writers import owner_id
 
 # Object stores write a whole object in one request: a plain put is already atomic there.
 _ATOMIC_PUT_PROTOCOLS = {"s3", "s3a", "gs", "gcs", "az", "abfs", "adl", "memory", "http", "https"}
+# Remote servers that rename a folder in one request whatever other clients have open in it (SMB
+# servers refuse while any file below is open, so a reader would make a writer fail there).
+_FOLDER_RENAME_PROTOCOLS = {"ssh", "sftp"}
 
 
 T = TypeVar("T")
@@ -50,6 +53,7 @@ class Layer:
         protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
         self.protocol = protocol
         self._atomic_put = protocol in _ATOMIC_PUT_PROTOCOLS
+        self.renames_folders = protocol in _FOLDER_RENAME_PROTOCOLS
         self._snapshots: dict[str, Snapshot] = {}
         self._listing: dict[str, threading.Event] = {}  # subtrees being listed by some thread
         self._lock = threading.Lock()
@@ -293,6 +297,14 @@ class Layer:
                 self._write_remote_via_rename(path, data)
 
             self._remote(check_then_write, path, "create")
+
+    def move(self, rel: str, new_rel: str) -> None:
+        """Rename a file or folder of a remote layer in one request (``renames_folders``); a file at
+        ``new_rel`` is replaced, a folder there must not exist."""
+        path, target = self._writable_path(rel, "move"), self._writable_path(new_rel, "write")
+        self._invalidate(path, below=True)
+        self._invalidate(target, below=True)
+        self._remote(lambda: self.fs.mv(path, target), target, "move")
 
     def copy_files(self, pairs: list[tuple[str, str]]) -> None:
         """Copy files within the layer (server-side on object stores), ``(source, destination)``."""
