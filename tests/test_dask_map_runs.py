@@ -10,7 +10,6 @@ import json
 import logging
 import os
 import signal
-import subprocess
 import sys
 import textwrap
 import threading
@@ -23,6 +22,7 @@ import pytest
 
 import copick
 from copick.ops.run import map_runs
+from interrupts import start_interruptible
 
 distributed = pytest.importorskip("distributed")
 
@@ -286,9 +286,7 @@ def test_ctrl_c_cancels_the_tasks_and_closes_the_cluster_made_for_the_call(
     script.write_text(_SLOW)
     markers = tmp_path / "markers"
     markers.mkdir()
-    proc = subprocess.Popen(
-        [sys.executable, str(script), projects["local"], str(markers)], stdout=subprocess.PIPE, text=True
-    )
+    proc = start_interruptible([sys.executable, str(script), projects["local"], str(markers)])
     try:
         deadline = time.monotonic() + 60
         while len(list(markers.glob("started-*"))) < 2 and time.monotonic() < deadline:

@@ -7,7 +7,6 @@ interrupt status, its worker processes are gone and no run finished or started a
 from __future__ import annotations
 
 import signal
-import subprocess
 import sys
 import textwrap
 import time
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 
 import copick
+from interrupts import start_interruptible
 
 _SLOW = textwrap.dedent(
     """
@@ -52,9 +52,7 @@ def test_ctrl_c_stops_the_worker_processes_and_starts_no_further_run(tmp_path: P
     script.write_text(_SLOW)
     markers = tmp_path / "markers"
     markers.mkdir()
-    proc = subprocess.Popen(
-        [sys.executable, str(script), config, str(markers)], stdout=subprocess.PIPE, text=True
-    )
+    proc = start_interruptible([sys.executable, str(script), config, str(markers)])
     try:
         deadline = time.monotonic() + 60
         while len(list(markers.glob("started-*"))) < 2 and time.monotonic() < deadline:
