@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from cli_helpers import assert_one_error, fresh, invoke, new_local_project, ok, run_names
+from pick_tables import write_dynamo_tomolist_table
 
 pytestmark = pytest.mark.usefixtures("restore_logging")
 
@@ -146,22 +147,8 @@ def test_add_picks_em_splits_by_index_and_exports_back(tmp_path: Path, config: s
 
 
 def test_add_picks_dynamo_tomolist(tmp_path: Path, config: str) -> None:
-    df = pd.DataFrame(
-        {
-            "tag": [1, 2, 3],
-            "tdrot": [10.0, 20.0, 30.0],
-            "tilt": [40.0, 50.0, 60.0],
-            "narot": [0.0, 5.0, 9.0],
-            "cc": [0.1, 0.2, 0.3],
-            "tomo": [4, 4, 5],
-            "x": [1.0, 2.0, 3.0],
-            "y": [4.0, 5.0, 6.0],
-            "z": [7.0, 8.0, 9.0],
-        }
-    )
-    table, tomolist, index_map = tmp_path / "t.tbl", tmp_path / "tomos.doc", tmp_path / "map.csv"
-    dynamotable.write(df, str(table))
-    tomolist.write_text("4 /data/TS_4.mrc\n5 /data/TS_5.rec\n")
+    df, table, tomolist = write_dynamo_tomolist_table(tmp_path)
+    index_map = tmp_path / "map.csv"
     index_map.write_text("4,TS_4\n")
     words = "add picks-dynamo --object-name ribosome --voxel-size 5"
     for extra in ([], ["--tomolist", tomolist, "--index-map", index_map]):

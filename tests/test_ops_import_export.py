@@ -14,6 +14,7 @@ from copick.errors import EntityExistsError, UnknownObjectError
 from copick.formats.common import MissingVoxelSizeError
 from copick.ops import export as ex
 from copick.ops import importers as imp
+from pick_tables import write_dynamo_tomolist_table
 
 mrcfile = pytest.importorskip("mrcfile")
 tifffile = pytest.importorskip("tifffile")
@@ -386,23 +387,7 @@ def test_em_grouped_import_counts_unmapped_and_exports_back(tmp_path: Path, root
 
 
 def test_dynamo_tomolist_import_and_per_run_export(tmp_path: Path, root: Any, config: str) -> None:
-    df = pd.DataFrame(
-        {
-            "tag": [1, 2, 3],
-            "tdrot": [10.0, 20.0, 30.0],
-            "tilt": [40.0, 50.0, 60.0],
-            "narot": [0.0, 5.0, 9.0],
-            "cc": [0.1, 0.2, 0.3],
-            "tomo": [4, 4, 5],
-            "x": [1.0, 2.0, 3.0],
-            "y": [4.0, 5.0, 6.0],
-            "z": [7.0, 8.0, 9.0],
-        }
-    )
-    table = tmp_path / "t.tbl"
-    dynamotable.write(df, str(table))
-    tomolist = tmp_path / "tomos.doc"
-    tomolist.write_text("4 /data/TS_4.mrc\n5 /data/TS_5.rec\n")
+    df, table, tomolist = write_dynamo_tomolist_table(tmp_path)
     with pytest.raises(Exception, match="exactly one"):
         imp.add_picks_grouped_from_paths(root, str(table), "ribosome", "dynamo", voxel_size=5.0)
     report = imp.add_picks_grouped_from_paths(
