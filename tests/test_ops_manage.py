@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 
 import numpy as np
@@ -20,18 +19,7 @@ OBJECTS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def _restore_logging():
-    """Commands reconfigure the root logger (as copick 1.31 did); put it back after each test."""
-    from copick.util.log import _NOISY_LOGGERS
-
-    root = logging.getLogger()
-    saved = root.level, list(root.handlers), {n: logging.getLogger(n).level for n in _NOISY_LOGGERS}
-    yield
-    root.setLevel(saved[0])
-    root.handlers[:] = saved[1]
-    for name, level in saved[2].items():
-        logging.getLogger(name).setLevel(level)
+pytestmark = pytest.mark.usefixtures("restore_logging")  # commands reconfigure the root logger
 
 
 @pytest.fixture

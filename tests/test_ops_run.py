@@ -17,18 +17,7 @@ from copick.ops.run import map_runs, note_failures, report_results, run_all, use
 RUNS = ("TS_001", "TS_002", "TS_003", "TS_004")
 
 
-@pytest.fixture(autouse=True)
-def _restore_logging():
-    """Commands reconfigure the root logger (as copick 1.31 did); put it back after each test."""
-    from copick.util.log import _NOISY_LOGGERS
-
-    root = logging.getLogger()
-    saved = root.level, list(root.handlers), {n: logging.getLogger(n).level for n in _NOISY_LOGGERS}
-    yield
-    root.setLevel(saved[0])
-    root.handlers[:] = saved[1]
-    for name, level in saved[2].items():
-        logging.getLogger(name).setLevel(level)
+pytestmark = pytest.mark.usefixtures("restore_logging")  # commands reconfigure the root logger
 
 
 @pytest.fixture
