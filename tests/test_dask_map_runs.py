@@ -2,7 +2,8 @@
 of two single-threaded worker processes, one per test module, over projects on local disk and on the
 loopback S3 server. Results equal the thread mode's; a failing run is reported by name; a worker killed
 mid-task is retried by the scheduler with nothing lost or doubled; images are read (``to_dask``) and
-written (``from_dask``) through the cluster; the CLI's ``--executor``/``--scheduler``; Ctrl-C."""
+written (``from_dask``) through the cluster; the CLI's ``--executor``/``--scheduler``. Ctrl-C:
+``test_run_interrupt.py``."""
 
 from __future__ import annotations
 
@@ -10,10 +11,7 @@ import json
 import logging
 import os
 import signal
-import sys
-import textwrap
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +20,6 @@ import pytest
 
 import copick
 from copick.ops.run import map_runs
-from interrupts import start_interruptible
 
 distributed = pytest.importorskip("distributed")
 
@@ -247,65 +244,6 @@ def test_cli_runs_per_run_work_on_the_scheduler_given(client: Any, projects: dic
     assert (result.exit_code, result.stdout) == (by_threads.exit_code, by_threads.stdout)
     assert "was not used" not in result.output
     assert len([t for t in stream.data if t["key"].startswith("run_task")]) == len(RUNS)
-
-
-# --------------------------------------------------------------------------------------------
-# Ctrl-C
-# --------------------------------------------------------------------------------------------
-
-_SLOW = textwrap.dedent(
-    """
-    import os, sys, time
-    from pathlib import Path
-    import copick
-    from copick.ops.run import map_runs
-
-    def slow(run, marker_dir):
-        Path(marker_dir, f"started-{os.getpid()}").touch()
-        time.sleep(60)
-        Path(marker_dir, f"finished-{run.name}").touch()
-        return run.name
-
-    if __name__ == "__main__":
-        root = copick.from_file(sys.argv[1])
-        try:
-            names = [r.name for r in root.runs]
-            map_runs(slow, root, names, workers=2, parallelism="dask", marker_dir=sys.argv[2])
-        except KeyboardInterrupt:
-            print("interrupted", flush=True)
-            sys.exit(130)
-    """
-)
-
-
-def test_ctrl_c_cancels_the_tasks_and_closes_the_cluster_made_for_the_call(
-    projects: dict[str, str], tmp_path: Path
-) -> None:
-    psutil = pytest.importorskip("psutil")
-    script = tmp_path / "slow.py"
-    script.write_text(_SLOW)
-    markers = tmp_path / "markers"
-    markers.mkdir()
-    proc = start_interruptible([sys.executable, str(script), projects["local"], str(markers)])
-    try:
-        deadline = time.monotonic() + 60
-        while len(list(markers.glob("started-*"))) < 2 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        workers = [int(p.name.split("-")[1]) for p in markers.glob("started-*")]
-        assert len(workers) == 2, "the tasks did not start on two workers"
-        interrupted = time.monotonic()
-        proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=120)  # uncancelled, 8 runs of 60 s on 2 workers take 240 s
-        print(f"exited {time.monotonic() - interrupted:.1f} s after Ctrl-C")
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 130 and "interrupted" in out
-    gone = time.monotonic() + 30
-    while any(psutil.pid_exists(pid) for pid in workers) and time.monotonic() < gone:
-        time.sleep(0.1)
-    assert not any(psutil.pid_exists(pid) for pid in workers)  # the cluster made for the call is closed
-    assert not list(markers.glob("finished-*"))  # no task ran to its end
 
 
 def test_unpicklable_work_is_refused_before_anything_is_sent(client: Any, projects: dict[str, str]) -> None:
