@@ -11,7 +11,6 @@ folder). One import and one manage command also run on a ``LocalCluster`` of two
 from __future__ import annotations
 
 import json
-import logging
 import os
 import shutil
 import subprocess
@@ -25,6 +24,7 @@ import pytest
 
 import copick
 from copick.models import PickableObject
+from dask_cluster import local_cluster
 
 RUNS = [f"TS_{i}" for i in range(4)]
 OBJECTS = [
@@ -262,7 +262,7 @@ def test_check_and_report_in_processes_find_and_show_what_threads_do(damaged: Pa
 def test_an_import_and_a_copy_run_as_tasks_of_a_dask_cluster(
     inputs: Path, template: Path, tmp_path: Path
 ) -> None:
-    distributed = pytest.importorskip("distributed")
+    pytest.importorskip("distributed")
     from distributed import get_task_stream
 
     commands = [COMMANDS["add picks"](inputs), COMMANDS["cp"](inputs)]
@@ -275,17 +275,7 @@ def test_an_import_and_a_copy_run_as_tasks_of_a_dask_cluster(
         expected.append(stored(config))
     (tmp_path / "dask").mkdir()
     config = project_copy(template, tmp_path / "dask")
-    with (
-        distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address="127.0.0.1:0",
-            silence_logs=logging.ERROR,
-        ) as cluster,
-        distributed.Client(cluster, set_as_default=False) as client,
-    ):
+    with local_cluster() as (cluster, client):
         for args, want in zip(commands, expected):
             with get_task_stream(client) as stream:
                 done, _ = run_command(args, config, ["--scheduler", cluster.scheduler_address])
