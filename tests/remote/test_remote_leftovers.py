@@ -6,17 +6,13 @@ writer's temporary file in the same folder is reported as a write in progress an
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from test_remote_safety import PICKS_WRITER
+from test_remote_safety import kill_a_picks_writer
 
 import copick
 from copick.ops.check import check_project
@@ -39,14 +35,8 @@ def test_a_killed_remote_writers_temporary_file_is_reported_and_removed_by_check
     picks_dir = Path(folder) / "ExperimentRuns" / "TS_1" / "Picks"
     rng = np.random.default_rng(11)
     for _attempt in range(6):
-        child = subprocess.Popen(
-            [sys.executable, "-c", PICKS_WRITER, config, str(N)], stdout=subprocess.PIPE, text=True
-        )
-        assert child.stdout.readline().strip() == "ready"
-        time.sleep(rng.uniform(0.3, 1.0))
-        child.send_signal(signal.SIGKILL)
-        child.wait()
-        killed = [n for n in _temp_files(picks_dir) if f"-{child.pid}-" in n]
+        pid = kill_a_picks_writer(config, N, rng)
+        killed = [n for n in _temp_files(picks_dir) if f"-{pid}-" in n]
         if killed:
             break
     else:

@@ -97,6 +97,19 @@ PICKS_WRITER = textwrap.dedent(
 )
 
 
+def kill_a_picks_writer(config: str, n: int, rng: np.random.Generator) -> int:
+    """Start ``PICKS_WRITER`` rewriting the picks of ``config`` with ``n`` points, SIGKILL it at a random
+    moment 0.3-1 s after it is ready (mid-write, most of the time) and return its process id."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", PICKS_WRITER, config, str(n)], stdout=subprocess.PIPE, text=True
+    )
+    assert child.stdout.readline().strip() == "ready"
+    time.sleep(rng.uniform(0.3, 1.0))
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    return child.pid
+
+
 @pytest.mark.parametrize("kind", ["sftp", "smb"])
 def test_a_picks_writer_killed_mid_write_leaves_a_whole_file(
     kind: str, request: pytest.FixtureRequest, remotes: Any, write_project_config: Callable[..., str]
@@ -108,13 +121,7 @@ def test_a_picks_writer_killed_mid_write_leaves_a_whole_file(
     run.new_picks("ribosome", "1").from_numpy(np.zeros((n, 3)))
     rng = np.random.default_rng(3)
     for _ in range(2):
-        child = subprocess.Popen(
-            [sys.executable, "-c", PICKS_WRITER, config, str(n)], stdout=subprocess.PIPE, text=True
-        )
-        assert child.stdout.readline().strip() == "ready"
-        time.sleep(rng.uniform(0.3, 1.0))
-        child.send_signal(signal.SIGKILL)
-        child.wait()
+        kill_a_picks_writer(config, n, rng)
         (picks,) = copick.from_file(config).get_run("TS_1").get_picks("ribosome")
         positions = picks.numpy()[0]
         assert positions.shape == (n, 3) and np.unique(positions).size == 1  # one whole version
