@@ -62,17 +62,6 @@ CASES = ("cold", "warm")
 # ---------------------------------------------------------------------------------------------------
 
 
-def _peak_mb() -> float:
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024.0
-    except OSError:
-        pass
-    return 0.0
-
-
 def _checksum(names: list[str], data: Any) -> dict[str, Any]:
     return {
         "runs": len(names),
@@ -146,6 +135,8 @@ def _job_limit(p: dict[str, Any]) -> tuple[float, dict[str, Any]]:
 def child_main(kind: str, params_path: str) -> int:
     import traceback
 
+    from bench_harness import peak_mb  # this script's folder is first on sys.path
+
     for module in ("numpy", "zarr", "fsspec", "s3fs"):
         __import__(module)
     params = json.loads(Path(params_path).read_text())
@@ -156,12 +147,12 @@ def child_main(kind: str, params_path: str) -> int:
             "seconds": seconds,
             "with_import": seconds + import_s,
             "checksum": checksum,
-            "peak_mb": _peak_mb(),
+            "peak_mb": peak_mb(),
         }
     except Exception as exc:
         traceback.print_exc()
         first = (str(exc).strip().splitlines() or [""])[0]
-        result = {"error": f"{type(exc).__name__}: {first}"[:300], "peak_mb": _peak_mb()}
+        result = {"error": f"{type(exc).__name__}: {first}"[:300], "peak_mb": peak_mb()}
     print(RESULT_PREFIX + json.dumps(result), flush=True)
     return 1 if "error" in result else 0
 
