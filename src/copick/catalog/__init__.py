@@ -42,7 +42,9 @@ class Locator(NamedTuple):
 class Record(NamedTuple):
     """One entity listed by a catalog."""
 
-    meta: Any  # the entity's meta model (identity fields + extra metadata)
+    # The entity's meta model (identity fields + extra metadata); folder listings give a shared
+    # ``copick.metadata.ListedMeta`` of its values instead, which the entity makes its model from.
+    meta: Any
     locator: Locator | None  # None: the entity has no bytes of its own (runs, voxel spacings of a portal)
     # What the entity belongs to, for messages ("CryoET Data Portal tomogram 1234"); empty for the
     # project's own folder layers, whose entities are named by their path.

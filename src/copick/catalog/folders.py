@@ -4,7 +4,9 @@ Every name is parsed with ``copick.layout``, the rules that build it; what a nam
 values of its entity's meta, or not an entity) is remembered per catalog and kind of folder, since a
 project names the same few files in every run. A name that is not an entity of the kind is skipped.
 Entries of a folder are listed in file-name order, as copick 1.31 does. Metas are built without
-validation (each its own copy of the remembered values): the listing has checked every field.
+validation: the listing has checked every field. Entities of most kinds share one ``ListedMeta``
+per name, which each entity turns into its own model when its ``.meta`` is first used (a walk
+that reads only identities makes none).
 
 On object stores, the first question about a run lists the run's whole subtree in one request, and
 the next runs of the project (``expect_runs``) with it, concurrently (``Layer.prefetch``); every
@@ -38,6 +40,7 @@ from copick.metadata import (
     CopickSegmentationMeta,
     CopickTomogramMeta,
     CopickVoxelSpacingMeta,
+    ListedMeta,
     construct_unchecked,
 )
 
@@ -98,9 +101,10 @@ def _segmentation_values(directory: str) -> Callable[[str], dict | None]:
     return values
 
 
-def _plain(cls: type) -> Callable[[dict], Any]:
-    """A meta of ``cls`` from listed values (each meta its own copy: metas are mutable)."""
-    return lambda values: construct_unchecked(cls, values.copy())
+def _shared_meta(cls: type) -> Callable[[dict], Any]:
+    """The meta of every listed entity of one name: a ``ListedMeta`` of ``cls``, shared (entities
+    make their model from it when ``.meta`` is first used)."""
+    return lambda values: ListedMeta(cls, values)
 
 
 def _picks_values(name: str) -> dict | None:
@@ -113,10 +117,6 @@ _json_annotation_values = _annotation_values(".json")
 _PICKS_DEFAULTS = {"run_name": None, "voxel_spacing": None, "unit": "angstrom", "trust_orientation": True}
 
 
-def _picks_meta(values: dict) -> Any:
-    return construct_unchecked(CopickPicksFile, {**values, "points": []})
-
-
 def _filaments_meta(values: dict) -> Any:
     from copick.filament_models import CopickFilamentsFile
 
@@ -127,21 +127,23 @@ def _filaments_meta(values: dict) -> Any:
 
 class _Kind(NamedTuple):
     """How a folder's entries list as records of one kind: which entries (folders or files), what
-    a name reads as (the meta's values, ``None`` for no entity) and the meta built from them."""
+    a name reads as (the meta's values, ``None`` for no entity), and the meta built from them:
+    once per name (``shared``: a ``ListedMeta``) or for every record (a model, mutable)."""
 
     dirs: bool
     values: Callable[[str], dict | None]
     meta: Callable[[dict], Any]
+    shared: bool = True
 
 
 _KINDS = {
-    VOXEL_SPACING: _Kind(True, _spacing_values, _plain(CopickVoxelSpacingMeta)),
-    TOMOGRAM: _Kind(True, _tomogram_values, _plain(CopickTomogramMeta)),
-    PICKS: _Kind(False, _picks_values, _picks_meta),
-    MESHES: _Kind(False, _annotation_values(".glb"), _plain(CopickMeshMeta)),
-    FILAMENTS: _Kind(False, _json_annotation_values, _filaments_meta),
+    VOXEL_SPACING: _Kind(True, _spacing_values, _shared_meta(CopickVoxelSpacingMeta)),
+    TOMOGRAM: _Kind(True, _tomogram_values, _shared_meta(CopickTomogramMeta)),
+    PICKS: _Kind(False, _picks_values, _shared_meta(CopickPicksFile)),
+    MESHES: _Kind(False, _annotation_values(".glb"), _shared_meta(CopickMeshMeta)),
+    FILAMENTS: _Kind(False, _json_annotation_values, _filaments_meta, shared=False),
     **{
-        directory: _Kind(True, _segmentation_values(directory), _plain(CopickSegmentationMeta))
+        directory: _Kind(True, _segmentation_values(directory), _shared_meta(CopickSegmentationMeta))
         for directory in _SEGMENTATION_DIRS
     },
 }
@@ -179,22 +181,23 @@ class FolderCatalog:
             self._prefetch(run, base)
         folder = _ANNOTATION_DIRS.get(kind)
         if folder is not None:
-            return self._listed(kind, f"{base}/{folder}", self._entries(f"{base}/{folder}"))
+            rel = f"{base}/{folder}"
+            return self._listed(kind, rel, self._entries(rel))
         if kind == VOXEL_SPACING:
             return self._listed(kind, base, self._entries(base))
         if kind == TOMOGRAM:
-            return [
-                r
-                for rel, entries in self._spacing_folders(base, voxel_size)
-                for r in self._listed(kind, rel, entries)
-            ]
+            found: list[Record] = []
+            for rel, entries in self._spacing_folders(base, voxel_size):
+                found += self._listed(kind, rel, entries)
+            return found
         if kind == FEATURES:
             return self._features_records(base, voxel_size)
         if kind == SEGMENTATION:
-            return [
-                r for directory in _SEGMENTATION_DIRS
-                for r in self._listed(directory, f"{base}/{directory}", self._entries(f"{base}/{directory}"))
-            ]  # fmt: skip
+            found = []
+            for directory in _SEGMENTATION_DIRS:
+                rel = f"{base}/{directory}"
+                found += self._listed(directory, rel, self._entries(rel))
+            return found
         return []
 
     # --- listing -------------------------------------------------------------------------------
@@ -215,21 +218,27 @@ class FolderCatalog:
 
     def _listed(self, kind: str, rel: str, entries: list[tuple[str, bool]]) -> list[Record]:
         """The records of ``kind`` among the ``entries`` of folder ``rel``. What each name reads as is
-        remembered (names repeat in every run), and records are built with ``tuple.__new__``:
-        listings make them by the thousand."""
+        remembered (names repeat in every run): its shared meta, or the values each record's meta is
+        made from. Records are built with ``tuple.__new__``: listings make them by the thousand."""
+        if not entries:  # a missing folder (most runs have no instance or panoptic segmentations)
+            return []
         spec, names, layer = _KINDS[kind], self._names[kind], self.layer
-        dirs, make, read_only, found = spec.dirs, spec.meta, layer.read_only, []
+        dirs, make, shared, read_only, found = spec.dirs, spec.meta, spec.shared, layer.read_only, []
         for name, is_dir in entries:
             if is_dir != dirs:
                 continue
-            values = names.get(name, _UNSEEN)
-            if values is _UNSEEN:
+            known = names.get(name, _UNSEEN)
+            if known is _UNSEEN:
                 if len(names) >= NAMES_REMEMBERED:
                     names.clear()
-                values = names[name] = spec.values(name)
-            if values is not None:
+                known = spec.values(name)
+                if known is not None and shared:
+                    known = make(known)
+                names[name] = known
+            if known is not None:
                 locator = _new(Locator, (layer, f"{rel}/{name}", None))
-                found.append(_new(Record, (make(values), locator, "", _NO_FIELDS, (), read_only)))
+                meta = known if shared else make(known)
+                found.append(_new(Record, (meta, locator, "", _NO_FIELDS, (), read_only)))
         return found
 
     def _record(self, meta: Any, path: str) -> Record:

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from copick.errors import ReadOnlyError
+from copick.metadata import ListedMeta
 
 if TYPE_CHECKING:
     from copick.catalog import Locator, Record
@@ -164,6 +165,23 @@ class StoredEntity:
             return
         dst.layer.write_bytes(dst.path, src.layer.read_bytes(src.path))
         self.refresh()  # type: ignore[attr-defined]  (every file entity re-reads its file)
+
+
+def own_meta(entity: Any) -> Any:
+    """The meta model of an entity (held in ``_meta``): the entity's own model, made on first use
+    from the ``ListedMeta`` its folder listing gave (identity properties read either, without it)."""
+    meta = entity._meta
+    if type(meta) is ListedMeta:
+        meta = entity._meta = meta.model()
+    return meta
+
+
+def _set_meta(entity: Any, meta: Any) -> None:
+    entity._meta = meta
+
+
+#: ``entity.meta`` of the entities folder catalogs list by the thousand (``own_meta``).
+lazy_meta = property(own_meta, _set_meta, doc="The entity's meta model.")
 
 
 def from_record(entity: Any, record: Record) -> Any:

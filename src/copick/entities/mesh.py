@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from copick.entities.annotations import MESHES, AnnotationEntity
-from copick.entities.base import StoredEntity
+from copick.entities.base import StoredEntity, lazy_meta
 from copick.formats import glb
 from copick.metadata import CopickMeshMeta
 
@@ -18,6 +18,7 @@ class CopickMesh(AnnotationEntity, StoredEntity):
 
     _kind = "mesh"
     KIND = MESHES
+    meta = lazy_meta
 
     def __init__(self, run: CopickRun, meta: CopickMeshMeta, mesh: Any = None, read_only: bool = False):
         self.run = run
@@ -27,7 +28,7 @@ class CopickMesh(AnnotationEntity, StoredEntity):
 
     @property
     def _id_meta(self) -> CopickMeshMeta:
-        return self.meta
+        return self._meta
 
     @classmethod
     def created(cls, run: CopickRun, object_name: str, session_id: str, user_id: str) -> CopickMesh:

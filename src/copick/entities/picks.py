@@ -11,10 +11,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from copick.entities.annotations import PICKS, AnnotationEntity
-from copick.entities.base import StoredEntity
+from copick.entities.base import StoredEntity, own_meta
 from copick.formats import picks_json
 from copick.formats.picks_json import PickArrays, bulk_objects
-from copick.metadata import CopickLocation, CopickPicksFile, CopickPoint, construct_unchecked
+from copick.metadata import (
+    CopickLocation,
+    CopickPicksFile,
+    CopickPoint,
+    ListedMeta,
+    construct_unchecked,
+)
 
 if TYPE_CHECKING:
     from copick.entities.run import CopickRun
@@ -98,7 +104,7 @@ class CopickPicks(AnnotationEntity, StoredEntity):
         self.read_only = read_only
         # Points not yet turned into models: arrays (after from_numpy) or JSON points (after a read).
         self._pending: PickArrays | list | None = None
-        self._loaded = bool(file.points)
+        self._loaded = type(file) is not ListedMeta and bool(file.points)  # listed files: not yet
 
     # --- identity ----------------------------------------------------------------------------
 
@@ -113,6 +119,17 @@ class CopickPicks(AnnotationEntity, StoredEntity):
             pickable_object_name=object_name, user_id=user_id, session_id=session_id, run_name=run.name
         )
         return cls(run, file)
+
+    @property
+    def _file(self) -> CopickPicksFile:
+        """The file model, made from the listed values (``ListedMeta``) on first use."""
+        return own_meta(self)
+
+    @property
+    def _stored_points(self) -> list[CopickPoint] | None:
+        """The file model's points, without making the model (a listed file has none yet)."""
+        meta = self._meta
+        return None if type(meta) is ListedMeta else meta.points
 
     @property
     def trust_orientation(self) -> bool | None:
@@ -132,11 +149,11 @@ class CopickPicks(AnnotationEntity, StoredEntity):
         """The file model; point models are built here on first use."""
         pending = self._pending
         if isinstance(pending, PickArrays):
-            self._meta.points = points_from_arrays(pending)
+            self._file.points = points_from_arrays(pending)
         elif pending is not None:
-            self._meta.points = picks_json.convert_points(pending, self._location, points_from_json)
+            self._file.points = picks_json.convert_points(pending, self._location, points_from_json)
         self._pending = None
-        return self._meta
+        return self._file
 
     @meta.setter
     def meta(self, value: CopickPicksFile) -> None:
@@ -149,10 +166,10 @@ class CopickPicks(AnnotationEntity, StoredEntity):
 
     @points.setter
     def points(self, value: list[CopickPoint]) -> None:
-        self._meta.points, self._pending, self._loaded = value, None, True
+        self._file.points, self._pending, self._loaded = value, None, True
 
     def _ensure_loaded(self) -> None:
-        if not self._loaded and self._pending is None and not self._meta.points:
+        if not self._loaded and self._pending is None and not self._stored_points:
             self._read()
 
     def _read(self) -> None:
@@ -172,7 +189,7 @@ class CopickPicks(AnnotationEntity, StoredEntity):
             self._pending = picks_json.arrays_from_json(self._pending, self._location)
         if self._pending is not None:
             return self._pending
-        return arrays_from_points(self._meta.points or [])
+        return arrays_from_points(self._stored_points or [])
 
     def load(self) -> CopickPicksFile:
         """Re-read the file (``FileNotFoundError`` if it is gone) and return the file model."""
@@ -211,7 +228,7 @@ class CopickPicks(AnnotationEntity, StoredEntity):
         arrays = (
             self._current_arrays()
             if self._pending is not None
-            else arrays_from_points(self._meta.points or [])
+            else arrays_from_points(self._stored_points or [])
         )
         header = {k: getattr(self._meta, k) for k in ("pickable_object_name", "user_id", "session_id")}
         header.update({k: getattr(self._meta, k, d) for k, d in picks_json.HEADER_DEFAULTS.items()})
@@ -242,7 +259,7 @@ class CopickPicks(AnnotationEntity, StoredEntity):
         """Replace all points with the given arrays and store immediately."""
         self._require_writable("store")
         arrays = PickArrays.build(positions, transforms, instance_ids, scores)
-        self._meta.points, self._pending, self._loaded = [], arrays, True
+        self._file.points, self._pending, self._loaded = [], arrays, True
         self.store()
 
     def df(self, format: str = "relion", **kwargs: Any) -> Any:
@@ -267,7 +284,7 @@ class CopickPicks(AnnotationEntity, StoredEntity):
         self._forget_in_run()
 
     def __repr__(self) -> str:
-        n = len(self._pending) if self._pending is not None else len(self._meta.points or [])
+        n = len(self._pending) if self._pending is not None else len(self._stored_points or [])
         return (
             f"CopickPicks(pickable_object_name={self.pickable_object_name}, user_id={self.user_id}, "
             f"session_id={self.session_id}, len(points)={n}) at {hex(id(self))}"

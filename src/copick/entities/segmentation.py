@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from copick import layout
-from copick.entities.base import SessionMixin, storage_of
+from copick.entities.base import SessionMixin, lazy_meta, storage_of
 from copick.entities.volume import VolumeEntity, as_volume, zyx
 from copick.errors import InvalidDataError, UnknownObjectError
 from copick.metadata import CopickSegmentationMeta
@@ -26,6 +26,7 @@ class CopickSegmentation(SessionMixin, VolumeEntity):
 
     _kind = "segmentation"
     _blob_is_folder = True
+    meta = lazy_meta
 
     def __init__(self, run: CopickRun, meta: CopickSegmentationMeta, read_only: bool = False):
         self.run = run
@@ -36,31 +37,31 @@ class CopickSegmentation(SessionMixin, VolumeEntity):
 
     @property
     def user_id(self) -> str:
-        return self.meta.user_id
+        return self._meta.user_id
 
     @property
     def session_id(self) -> str:
-        return self.meta.session_id
+        return self._meta.session_id
 
     @property
     def name(self) -> str:
-        return self.meta.name
+        return self._meta.name
 
     @property
     def voxel_size(self) -> float:
-        return self.meta.voxel_size
+        return self._meta.voxel_size
 
     @property
     def is_multilabel(self) -> bool:
-        return self.meta.is_multilabel
+        return self._meta.is_multilabel
 
     @property
     def is_instance(self) -> bool:
-        return self.meta.is_instance
+        return self._meta.is_instance
 
     @property
     def is_panoptic(self) -> bool:
-        return self.meta.is_panoptic
+        return self._meta.is_panoptic
 
     @property
     def segmentation_type(self) -> str:

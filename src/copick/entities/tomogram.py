@@ -8,7 +8,7 @@ import numpy as np
 
 from copick import layout
 from copick.catalog import FEATURES
-from copick.entities.base import from_record, require_str, storage_of
+from copick.entities.base import from_record, lazy_meta, require_str, storage_of
 from copick.entities.volume import VolumeEntity, as_volume, feature_chunks, zyx
 from copick.errors import EntityExistsError
 from copick.metadata import CopickFeaturesMeta, CopickTomogramMeta
@@ -97,6 +97,7 @@ class CopickTomogram(VolumeEntity):
     _kind = "tomogram"
     _blob_is_folder = True
     features_class = CopickFeatures
+    meta = lazy_meta
 
     def __init__(
         self,
@@ -112,7 +113,7 @@ class CopickTomogram(VolumeEntity):
 
     @property
     def tomo_type(self) -> str:
-        return self.meta.tomo_type
+        return self._meta.tomo_type
 
     @property
     def _storage(self) -> ProjectStorage:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from copick import layout
 from copick.catalog import TOMOGRAM, filter_by_query
-from copick.entities.base import from_record, require_str, storage_of
+from copick.entities.base import from_record, lazy_meta, require_str, storage_of
 from copick.entities.tomogram import CopickTomogram
 from copick.errors import EntityExistsError
 from copick.metadata import CopickTomogramMeta, CopickVoxelSpacingMeta
@@ -23,6 +23,7 @@ class CopickVoxelSpacing:
     """All data of a run at one voxel size (Angstrom). Its tomograms merge both layers."""
 
     tomogram_class = CopickTomogram
+    meta = lazy_meta
     _loc: Locator | None = None  # the folder it was listed from (a layer's), if any
     _record: Record | None = None  # the record of a catalog of another source (portal)
 
@@ -33,7 +34,7 @@ class CopickVoxelSpacing:
 
     @property
     def voxel_size(self) -> float:
-        return self.meta.voxel_size
+        return self._meta.voxel_size
 
     @property
     def _storage(self) -> ProjectStorage:
