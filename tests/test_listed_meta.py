@@ -16,6 +16,7 @@ import copick
 from copick.metadata import (
     CopickMeshMeta,
     CopickPicksFile,
+    CopickRunMeta,
     CopickSegmentationMeta,
     CopickTomogramMeta,
     CopickVoxelSpacingMeta,
@@ -54,10 +55,11 @@ def _entities(run: Any) -> dict[str, Any]:
     (picks,) = run.picks
     (mesh,) = run.meshes
     (seg,) = run.segmentations
-    return {"vs": vs, "tomogram": tomogram, "picks": picks, "mesh": mesh, "seg": seg}
+    return {"run": run, "vs": vs, "tomogram": tomogram, "picks": picks, "mesh": mesh, "seg": seg}
 
 
 EXPECTED = {
+    "run": CopickRunMeta(name="TS_1"),
     "vs": CopickVoxelSpacingMeta(voxel_size=10.0),
     "tomogram": CopickTomogramMeta(tomo_type="wbp"),
     "picks": CopickPicksFile(pickable_object_name="ribosome", user_id="alice", session_id="1"),
@@ -88,10 +90,12 @@ def test_changes_to_a_listed_meta_are_the_entity_s_only(tmp_path: Path) -> None:
     one["seg"].meta.session_id = "7"
     one["mesh"].meta.user_id = "bob"
     one["vs"].meta.voxel_size = 20.0
+    one["run"].meta.name = "TS_9"
     assert (one["tomogram"].tomo_type, two["tomogram"].tomo_type) == ("denoised", "wbp")
     assert (one["seg"].session_id, two["seg"].session_id) == ("7", "1")
     assert (one["mesh"].user_id, two["mesh"].user_id) == ("bob", "alice")
     assert (one["vs"].voxel_size, two["vs"].voxel_size) == (20.0, 10.0)
+    assert (one["run"].name, two["run"].name) == ("TS_9", "TS_2")
     one["picks"].meta.trust_orientation = False
     assert (one["picks"].trust_orientation, two["picks"].trust_orientation) == (False, True)
 

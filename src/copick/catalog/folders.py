@@ -173,10 +173,7 @@ class FolderCatalog:
             return self._run_records()
         base = self._run_paths.get(run) if type(run) is str else None
         if base is None:
-            base = layout.run_path(run)
-            if len(self._run_paths) >= NAMES_REMEMBERED:
-                self._run_paths.clear()
-            self._run_paths[run] = base
+            base = self._remember_run_path(run, layout.run_path(run))
         if not self.layer.is_local:
             self._prefetch(run, base)
         folder = _ANNOTATION_DIRS.get(kind)
@@ -241,6 +238,12 @@ class FolderCatalog:
                 found.append(_new(Record, (meta, locator, "", _NO_FIELDS, (), read_only)))
         return found
 
+    def _remember_run_path(self, run: str, path: str) -> str:
+        if len(self._run_paths) >= NAMES_REMEMBERED:
+            self._run_paths.clear()
+        self._run_paths[run] = path
+        return path
+
     def _record(self, meta: Any, path: str) -> Record:
         return _new(
             Record, (meta, _new(Locator, (self.layer, path, None)), "", _NO_FIELDS, (), self.layer.read_only)
@@ -257,7 +260,8 @@ class FolderCatalog:
                 path = layout.run_path(name)
             except InvalidNameError:  # a folder no run name can make (a stray one)
                 continue
-            found.append(self._record(construct_unchecked(CopickRunMeta, {"name": name}), path))
+            self._remember_run_path(name, path)  # checked here: the run's listings ask for it
+            found.append(self._record(ListedMeta(CopickRunMeta, {"name": name}), path))
         return found
 
     def _spacing_folders(self, base: str, voxel_size: float) -> list[tuple[str, list[tuple[str, bool]]]]:

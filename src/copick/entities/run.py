@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING, Any
 from copick import layout
 from copick.catalog import SEGMENTATION, VOXEL_SPACING, filter_by_query
 from copick.entities.annotations import FILAMENTS, MESHES, PICKS, AnnotationsMixin, select
-from copick.entities.base import accepts, as_filter, as_voxel_filter, from_record, require_str, storage_of
+from copick.entities.base import (
+    accepts,
+    as_filter,
+    as_voxel_filter,
+    from_record,
+    lazy_meta,
+    require_str,
+    storage_of,
+)
 from copick.entities.filaments import CopickFilaments
 from copick.entities.mesh import CopickMesh
 from copick.entities.picks import CopickPicks
@@ -38,6 +46,7 @@ class CopickRun(AnnotationsMixin):
     mesh_class = CopickMesh
     filaments_class = CopickFilaments
     segmentation_class = CopickSegmentation
+    meta = lazy_meta
     _loc: Locator | None = None  # the folder it was listed from (a layer's), if any
     _record: Record | None = None  # the record of a catalog of another source (portal)
 
@@ -54,7 +63,7 @@ class CopickRun(AnnotationsMixin):
 
     @property
     def name(self) -> str:
-        return self.meta.name
+        return self._meta.name
 
     @name.setter
     def name(self, value: str) -> None:
