@@ -86,4 +86,5 @@ def test_progress_is_shown_on_a_terminal_when_a_fetch_takes_long(
     monkeypatch.setattr(client, "PROGRESS_AFTER_S", 30.0)
     portal_env.delay = 0.0
     client.fetch_tables(portal_env.url, [10002])
-    assert quick.getvalue() == ""  # a quick fetch says nothing
+    # a quick fetch is not announced (an INFO log line of another test's logging set-up may be there)
+    assert "fetching metadata" not in quick.getvalue()
