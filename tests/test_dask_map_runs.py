@@ -20,6 +20,7 @@ import pytest
 
 import copick
 from copick.ops.run import map_runs
+from dask_cluster import local_cluster
 
 distributed = pytest.importorskip("distributed")
 
@@ -88,17 +89,7 @@ def write_then_die_once(run: Any, marker_dir: str, victim: str) -> tuple[str, in
 def client(s3_server: Any) -> Any:
     """Two worker processes, one thread each (started after the S3 server: they inherit its
     credentials environment)."""
-    with (
-        distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address="127.0.0.1:0",
-            silence_logs=logging.ERROR,
-        ) as cluster,
-        distributed.Client(cluster, set_as_default=False) as dask_client,
-    ):
+    with local_cluster() as (_, dask_client):
         yield dask_client
 
 
