@@ -43,7 +43,7 @@ class Record(NamedTuple):
     """One entity listed by a catalog."""
 
     # The entity's meta model (identity fields + extra metadata); folder listings give a shared
-    # ``copick.metadata.ListedMeta`` of its values instead, which the entity makes its model from.
+    # ``copick.listed_meta.ListedMeta`` of its values instead, which the entity makes its model from.
     meta: Any
     locator: Locator | None  # None: the entity has no bytes of its own (runs, voxel spacings of a portal)
     # What the entity belongs to, for messages ("CryoET Data Portal tomogram 1234"); empty for the

@@ -32,6 +32,7 @@ from copick.catalog import (
     Record,
 )
 from copick.errors import InvalidNameError
+from copick.listed_meta import ListedMeta
 from copick.metadata import (
     CopickFeaturesMeta,
     CopickMeshMeta,
@@ -40,7 +41,6 @@ from copick.metadata import (
     CopickSegmentationMeta,
     CopickTomogramMeta,
     CopickVoxelSpacingMeta,
-    ListedMeta,
     construct_unchecked,
 )
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from copick.errors import ReadOnlyError
-from copick.metadata import ListedMeta
+from copick.listed_meta import ListedMeta
 
 if TYPE_CHECKING:
     from copick.catalog import Locator, Record

@@ -14,11 +14,11 @@ from copick.entities.annotations import PICKS, AnnotationEntity
 from copick.entities.base import StoredEntity, own_meta
 from copick.formats import picks_json
 from copick.formats.picks_json import PickArrays, bulk_objects
+from copick.listed_meta import ListedMeta
 from copick.metadata import (
     CopickLocation,
     CopickPicksFile,
     CopickPoint,
-    ListedMeta,
     construct_unchecked,
 )
 
