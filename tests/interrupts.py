@@ -88,7 +88,11 @@ def interrupt_slow_map(config: str, work_dir: Path, parallelism: str) -> Interru
         out, _ = proc.communicate(timeout=120)
         print(f"exited {time.monotonic() - interrupted:.1f} s after Ctrl-C")
     finally:
-        if proc.poll() is None:
+        if proc.poll() is None:  # not interrupted: stop it and the workers it started
+            import psutil
+
+            for child in psutil.Process(proc.pid).children(recursive=True):
+                child.kill()
             proc.kill()
     return Interrupted(proc.returncode, out, started, markers)
 
