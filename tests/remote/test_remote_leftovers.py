@@ -34,13 +34,17 @@ def test_a_killed_remote_writers_temporary_file_is_reported_and_removed_by_check
     copick.from_file(config).new_run("TS_1").new_picks("ribosome", "1").from_numpy(np.zeros((N, 3)))
     picks_dir = Path(folder) / "ExperimentRuns" / "TS_1" / "Picks"
     rng = np.random.default_rng(11)
+
+    def writing(pid: int) -> bool:  # the writer's temporary file is there: kill it now
+        return any(f"-{pid}-" in name for name in _temp_files(picks_dir))
+
     for _attempt in range(6):
-        pid = kill_a_picks_writer(config, N, rng)
+        pid = kill_a_picks_writer(config, N, rng, when=writing)
         killed = [n for n in _temp_files(picks_dir) if f"-{pid}-" in n]
         if killed:
             break
     else:
-        pytest.fail("the writer was never killed between its write and its rename in 6 attempts")
+        pytest.fail("the writer was never killed while its temporary file was there, in 6 attempts")
     live = f".alice_1_ribosome.json.{owner_id()}.tmp"  # this process: a write in progress
     (picks_dir / live).write_bytes(b"{")
 

@@ -97,14 +97,22 @@ PICKS_WRITER = textwrap.dedent(
 )
 
 
-def kill_a_picks_writer(config: str, n: int, rng: np.random.Generator) -> int:
-    """Start ``PICKS_WRITER`` rewriting the picks of ``config`` with ``n`` points, SIGKILL it at a random
-    moment 0.3-1 s after it is ready (mid-write, most of the time) and return its process id."""
+def kill_a_picks_writer(
+    config: str, n: int, rng: np.random.Generator, when: Callable[[int], bool] | None = None
+) -> int:
+    """Start ``PICKS_WRITER`` rewriting the picks of ``config`` with ``n`` points, SIGKILL it and return
+    its process id: at a random moment 0.3-1 s after it is ready (mid-write, most of the time), or as
+    soon as ``when(pid)`` is true (polled every 2 ms, at most 30 s)."""
     child = subprocess.Popen(
         [sys.executable, "-c", PICKS_WRITER, config, str(n)], stdout=subprocess.PIPE, text=True
     )
     assert child.stdout.readline().strip() == "ready"
-    time.sleep(rng.uniform(0.3, 1.0))
+    if when is None:
+        time.sleep(rng.uniform(0.3, 1.0))
+    else:
+        deadline = time.monotonic() + 30
+        while not when(child.pid) and time.monotonic() < deadline:
+            time.sleep(0.002)
     child.send_signal(signal.SIGKILL)
     child.wait()
     return child.pid
