@@ -24,7 +24,7 @@ Roll-forward rule: a staging of a dead writer that is complete (has ``.zgroup``)
 without ``.zgroup`` was killed mid-switch: the switch is finished by the next writer or reader of
 that image. Any other staging of a dead writer is deleted by the next writer (or deleter) of the
 image. A writer counts as dead when it ran on this host and its process is gone, or when its
-staging is older than ``STALE_AFTER_SECONDS`` (writers on other hosts).
+staging is older than ``copick.writers.STALE_AFTER_SECONDS`` (writers on other hosts).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from typing import Any
 from copick import layout
 from copick.errors import ConcurrentWriteError
 from copick.storage import TEMP_STEM, Layer
-from copick.writers import STALE_AFTER_SECONDS, owner_id, writer_alive  # noqa: F401  (staging's names)
+from copick.writers import owner_id, writer_alive
 
 # How long an empty write lock (its creator has not written its owner id yet) is waited for.
 EMPTY_LOCK_SECONDS = 3.0
