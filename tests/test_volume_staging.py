@@ -55,12 +55,38 @@ def _tomogram(config: str) -> Any:
     return copick.from_file(config).get_run("TS_1").get_voxel_spacing(10.0).get_tomograms("wbp")[0]
 
 
-def _hidden(config: str, fs: Any) -> list[str]:
-    """Hidden names beside the tomogram (stagings, locks)."""
+def _folder(config: str) -> str:
+    """The folder holding the tomogram (its stagings and locks are hidden names there)."""
     tomo = _tomogram(config)
-    folder = os.path.dirname(tomo._layer.path(tomo._relpath))
+    return os.path.dirname(tomo._layer.path(tomo._relpath))
+
+
+def _hidden(config: str, fs: Any, folder: str | None = None) -> list[str]:
+    """Hidden names beside the tomogram (stagings, locks)."""
+    folder = folder or _folder(config)
     names = os.listdir(folder) if fs is None else [p.rsplit("/", 1)[1] for p in fs.ls(folder, refresh=True)]
     return sorted(n for n in names if n.startswith(".") and n != ".meta")
+
+
+def _kill_a_writer_mid_staging(config: str, fs: Any) -> int:
+    """Start a rewriting process and SIGKILL it while its staging is there; returns its pid.
+
+    A listing takes a few milliseconds on S3, time enough for the writer to finish the round it
+    was seen in, so a kill that left nothing behind is tried again with a new writer."""
+    folder = _folder(config)
+    for _attempt in range(8):
+        child = subprocess.Popen(
+            [sys.executable, "-c", REWRITER, config, "1000", "3"], stdout=subprocess.PIPE, text=True
+        )
+        assert child.stdout.readline().strip() == "ready"
+        deadline = time.monotonic() + 30
+        while not any(f"-{child.pid}-" in n and n.endswith(".tmp") for n in _hidden(config, fs, folder)):
+            assert time.monotonic() < deadline
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        if any(f"-{child.pid}-" in n for n in _hidden(config, fs, folder)):  # left behind, hidden
+            return child.pid
+    raise AssertionError("no writer was killed while its staging was there in 8 attempts")
 
 
 def _assert_whole(config: str) -> float:
@@ -93,16 +119,7 @@ def test_a_tomogram_writer_killed_at_any_moment_leaves_the_old_or_new_image(wher
 
 def test_leftovers_of_a_killed_writer_are_removed_but_a_live_writers_are_kept(where: tuple[str, Any]) -> None:
     config, fs = where
-    child = subprocess.Popen(
-        [sys.executable, "-c", REWRITER, config, "1000", "3"], stdout=subprocess.PIPE, text=True
-    )
-    assert child.stdout.readline().strip() == "ready"
-    deadline = time.monotonic() + 30
-    while not any(n.endswith(".tmp") for n in _hidden(config, fs)):  # kill it mid-staging
-        assert time.monotonic() < deadline
-    child.send_signal(signal.SIGKILL)
-    child.wait()
-    assert any(f"-{child.pid}-" in n for n in _hidden(config, fs))  # left behind, hidden
+    _kill_a_writer_mid_staging(config, fs)
 
     tomo = _tomogram(config)
     alive = tomo._layer.path(tomo._relpath).rsplit("/", 1)[0] + f"/.wbp.zarr.{staging.owner_id()}.tmp"

@@ -3,9 +3,7 @@ SIGKILL mid-write against the loopback servers:
 
 * the tomogram-rewrite tests of ``tests/test_volume_staging.py`` (imported, not copied): a killed
   rewriter leaves the old or the new image, two concurrent writers win cleanly or get
-  ``ConcurrentWriteError``; its leftovers test with a kill that is retried when it lands between
-  two rewrites (a remote rewrite's staging lives for a few round trips only, so "a staging is
-  there" and "the writer is killed" can straddle the end of one rewrite);
+  ``ConcurrentWriteError``, a killed writer's leftovers are removed but a live writer's kept;
 * a picks file rewritten again and again by a process killed at a random moment always reads whole
   (the old or the new points, never a torn file), and the temporary files it leaves are hidden;
 * a write lock left empty by a writer killed between creating it and writing its owner id into it
@@ -29,7 +27,6 @@ import pytest
 
 import copick
 import test_volume_staging
-from copick import staging
 from test_volume_staging import (  # noqa: F401  (the shared tests, run here on SFTP and SMB)
     REWRITER,
     _assert_whole,
@@ -37,6 +34,7 @@ from test_volume_staging import (  # noqa: F401  (the shared tests, run here on 
     _tomogram,
     test_a_tomogram_writer_killed_at_any_moment_leaves_the_old_or_new_image,
     test_concurrent_writers_of_one_tomogram_win_cleanly_or_get_a_clear_error,
+    test_leftovers_of_a_killed_writer_are_removed_but_a_live_writers_are_kept,
 )
 
 
@@ -139,33 +137,6 @@ def test_a_picks_writer_killed_mid_write_leaves_a_whole_file(
     ]
     listed = copick.from_file(config).get_run("TS_1").picks  # temporary files are never listed
     assert [(p.user_id, p.pickable_object_name) for p in listed] == [("alice", "ribosome")]
-
-
-def test_leftovers_of_a_killed_remote_writer_are_removed_but_a_live_writers_are_kept(
-    where: tuple[str, Any],
-) -> None:
-    config, fs = where
-    for _attempt in range(5):
-        child = subprocess.Popen(
-            [sys.executable, "-c", REWRITER, config, "1000", "3"], stdout=subprocess.PIPE, text=True
-        )
-        assert child.stdout.readline().strip() == "ready"
-        deadline = time.monotonic() + 30
-        while not any(f"-{child.pid}-" in n and n.endswith(".tmp") for n in _hidden(config, fs)):
-            assert time.monotonic() < deadline
-        child.send_signal(signal.SIGKILL)
-        child.wait()
-        if any(f"-{child.pid}-" in n for n in _hidden(config, fs)):
-            break  # killed mid-staging: its staging is left behind, hidden
-    else:
-        pytest.fail("the writer was never killed mid-staging in 5 attempts")
-
-    tomo = _tomogram(config)
-    alive = tomo._layer.path(tomo._relpath).rsplit("/", 1)[0] + f"/.wbp.zarr.{staging.owner_id()}.tmp"
-    fs.pipe_file(f"{alive}/x", b"")
-    tomo.from_numpy(np.full((64, 64, 64), 9.0), levels=2)
-    assert _assert_whole(config) == 9.0
-    assert _hidden(config, fs) == [alive.rsplit("/", 1)[1]]  # the live writer's staging stays
 
 
 def test_an_empty_write_lock_of_a_killed_creator_does_not_block_writers(where: tuple[str, Any]) -> None:
