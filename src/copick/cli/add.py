@@ -13,7 +13,7 @@ import click
 from copick.cli.add_grouped import picks_dynamo, picks_em, picks_relion
 from copick.cli.add_object import object_, object_volume
 from copick.cli.add_tomograms import tomograms_dynamo, tomograms_relion
-from copick.cli.common import domain_errors, open_root, start
+from copick.cli.common import choice_option, domain_errors, open_root, start
 from copick.cli.options_io import (
     PICKS_TYPES,
     VOLUME_TYPES,
@@ -121,11 +121,10 @@ def tomogram(
 )
 @add_user_session_options
 @file_type_option(VOLUME_TYPES, "File format (default: from the extension).")
-@click.option(
+@choice_option(
     "--segmentation-type",
-    type=click.Choice(_SEGMENTATION_TYPES, case_sensitive=False),
-    default="multilabel",
-    show_default=True,
+    _SEGMENTATION_TYPES,
+    "multilabel",
     help="multilabel: voxel = object label; binary: 0/1 mask of object --name; instance: voxel = "
     "instance id of --name; panoptic: (2,Z,Y,X) TIFF/Zarr of labels and instance ids.",
 )

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from copick.cli.common import domain_errors, open_root, start
+from copick.cli.common import choice_option, domain_errors, open_root, start
 from copick.cli.options_io import (
     RELION_VERSIONS,
     PicksTarget,
@@ -144,11 +144,10 @@ def picks_dynamo(
 @picks_target
 @voxel_size_option("Tomogram voxel size in Angstrom (legacy pixel coordinates; tomogram centre lookup).")
 @relion_inputs
-@click.option(
+@choice_option(
     "--relion-version",
-    type=click.Choice(RELION_VERSIONS, case_sensitive=False),
-    default="auto",
-    show_default=True,
+    RELION_VERSIONS,
+    "auto",
     help="relion5 forces centred Angstrom coordinates, relion4 pixel coordinates; auto decides by columns.",
 )
 @write_mode

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from copick.cli.common import domain_errors, open_root, quiet_option, start
+from copick.cli.common import choice_option, domain_errors, open_root, quiet_option, start
 from copick.cli.types import CopickName, VoxelSize
 from copick.cli.util import add_config_option, add_debug_option
 
@@ -87,11 +87,10 @@ def _object_kind(obj: Any) -> str:
 @click.command("object", short_help="Add a pickable object to the project config.")
 @add_config_option
 @click.option("--name", type=CopickName("object"), required=True, help="Name of the new object.")
-@click.option(
+@choice_option(
     "--object-type",
-    type=click.Choice(_OBJECT_TYPES, case_sensitive=False),
-    default="particle",
-    show_default=True,
+    _OBJECT_TYPES,
+    "particle",
     help="particle, segmentation (not a particle) or filament (a particle with a filament description).",
 )
 @click.option(
@@ -121,11 +120,8 @@ def _object_kind(obj: Any) -> str:
 @click.option(
     "--volume", type=click.Path(exists=True), default=None, help="Density map of the object (MRC or Zarr)."
 )
-@click.option(
-    "--volume-format",
-    type=click.Choice(["mrc", "zarr", "map"], case_sensitive=False),
-    default=None,
-    help="Format of --volume (default: from the extension).",
+@choice_option(
+    "--volume-format", ["mrc", "zarr", "map"], help="Format of --volume (default: from the extension)."
 )
 @click.option(
     "--voxel-size",
@@ -245,12 +241,7 @@ def object_(
 @click.option(
     "--volume-path", type=click.Path(exists=True), required=True, help="Density map file (MRC or Zarr)."
 )
-@click.option(
-    "--volume-format",
-    type=click.Choice(["mrc", "zarr"], case_sensitive=False),
-    default=None,
-    help="Format of the map (default: from the extension).",
-)
+@choice_option("--volume-format", ["mrc", "zarr"], help="Format of the map (default: from the extension).")
 @click.option(
     "--voxel-size",
     type=VoxelSize(),

@@ -261,15 +261,19 @@ def run_selection_option(help: str, dest: str = "run_names", metavar: str | None
     )
 
 
+def choice_option(
+    flag: str, choices: list[str], default: str | None = None, **kwargs: Any
+) -> Callable[[F], F]:
+    """``FLAG CHOICE``: one of ``choices`` in any case, with its default shown in ``--help`` when it has
+    one; further ``click.option`` arguments (``help``, ``multiple`` ...) pass through."""
+    if default is not None:  # no ``default=None`` for click: it would satisfy ``required=True``
+        kwargs.update(default=default, show_default=True)
+    return click.option(flag, type=click.Choice(choices, case_sensitive=False), **kwargs)
+
+
 def output_choice_option(choices: list[str], default: str, help: str) -> Callable[[F], F]:
     """``--output CHOICE`` (case-insensitive, default shown): the format of what a command prints."""
-    return click.option(
-        "--output",
-        type=click.Choice(choices, case_sensitive=False),
-        default=default,
-        show_default=True,
-        help=help,
-    )
+    return choice_option("--output", choices, default, help=help)
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from copick.cli.common import domain_errors, open_root, start
+from copick.cli.common import choice_option, domain_errors, open_root, start
 from copick.cli.options_io import (
     PICKS_TYPES,
     export_closing_options,
@@ -58,26 +58,23 @@ from copick.cli.util import add_config_option, add_run_names_option, resolve_run
 @input_file_option(
     "--tomograms-star", "STAR: RELION tomograms.star giving pixel sizes and tomogram sizes (centres)."
 )
-@click.option(
+@choice_option(
     "--star-layout",
-    type=click.Choice(["particles", "import"], case_sensitive=False),
-    default="particles",
-    show_default=True,
+    ["particles", "import"],
+    "particles",
     help="Combined STAR: one particles file, or a data_coordinate_files index plus one STAR per run.",
 )
 @tomo_type_option("STAR: tomogram type whose shape gives the centre.", default=None)
-@click.option(
+@choice_option(
     "--coordinates",
-    type=click.Choice(["auto", "centered"], case_sensitive=False),
-    default="auto",
-    show_default=True,
+    ["auto", "centered"],
+    "auto",
     help="STAR: 'centered' requires centred Angstrom coordinates (the tomogram centre must be known).",
 )
-@click.option(
+@choice_option(
     "--filament-columns",
-    type=click.Choice(["auto", "on", "off"], case_sensitive=False),
-    default="auto",
-    show_default=True,
+    ["auto", "on", "off"],
+    "auto",
     help="STAR: helical columns (auto: for filament objects).",
 )
 @click.option(
@@ -89,19 +86,14 @@ from copick.cli.util import add_config_option, add_run_names_option, resolve_run
 @click.option(
     "--filaments-uri", type=CopickURI("filaments", "input"), default=None, help="STAR: filaments to use."
 )
-@click.option(
+@choice_option(
     "--filament-angles",
-    type=click.Choice(["frame", "pose"], case_sensitive=False),
-    default="frame",
-    show_default=True,
+    ["frame", "pose"],
+    "frame",
     help="STAR: filament angles as subtomogram frame + (0,90,0), or as the particle pose.",
 )
-@click.option(
-    "--half-sets",
-    type=click.Choice(["none", "filament"], case_sensitive=False),
-    default="none",
-    show_default=True,
-    help="STAR: rlnRandomSubset 1/2 balanced by whole filament.",
+@choice_option(
+    "--half-sets", ["none", "filament"], "none", help="STAR: rlnRandomSubset 1/2 balanced by whole filament."
 )
 @export_closing_options
 @domain_errors

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from copick.cli.common import domain_errors, open_root, option_group, start
+from copick.cli.common import choice_option, domain_errors, open_root, option_group, start
 from copick.cli.options_io import (
     export_closing_options,
     export_uri_option,
@@ -94,10 +94,9 @@ def tomogram(tomogram_uri: str, **options: Any) -> None:
 @output_format_option(
     ["mrc", "tiff", "zarr", "em"], "File format (MRC: int16/uint16/float32 as the labels need)."
 )
-@click.option(
+@choice_option(
     "--channel",
-    type=click.Choice(["label", "instance"], case_sensitive=False),
-    default=None,
+    ["label", "instance"],
     help="Panoptic segmentations: the channel to export (required for MRC and EM).",
 )
 @_closing

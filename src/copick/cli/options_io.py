@@ -19,6 +19,7 @@ from typing import Any
 import click
 
 from copick.cli.common import (
+    choice_option,
     exit_zero_option,
     finish,
     option_group,
@@ -218,10 +219,9 @@ relion_inputs = option_block(
 
 def file_type_option(choices: list[str], help: str) -> Callable[[F], F]:
     """``--file-type`` (case-insensitive), passed on in lower case."""
-    return click.option(
+    return choice_option(
         "--file-type",
-        type=click.Choice(choices, case_sensitive=False),
-        default=None,
+        choices,
         callback=lambda _ctx, _param, value: value.lower() if value else None,
         help=help,
     )
@@ -274,9 +274,7 @@ def output_dir_option(help: str, required: bool = True) -> Callable[[F], F]:
 
 def output_format_option(choices: list[str], help: str) -> Callable[[F], F]:
     """``--output-format`` (required, case-insensitive): the file format of an export."""
-    return click.option(
-        "--output-format", type=click.Choice(choices, case_sensitive=False), required=True, help=help
-    )
+    return choice_option("--output-format", choices, required=True, help=help)
 
 
 #: Workers, exit status and logging options of the export commands (listed last in ``--help``).

@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from copick.cli.common import (
+    choice_option,
     domain_errors,
     echo_data,
     exit_zero_option,
@@ -165,9 +166,9 @@ for _plural in _ANNOTATION_TABLES:
     default=None,
     help="Only multilabel (or only non-multilabel) segmentations (default: both).",
 )
-@click.option(
+@choice_option(
     "--segmentation-type",
-    type=click.Choice(["binary", "multilabel", "instance", "panoptic"], case_sensitive=False),
+    ["binary", "multilabel", "instance", "panoptic"],
     multiple=True,
     help="Only this segmentation type (repeatable; default: all types).",
 )

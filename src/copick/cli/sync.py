@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from copick.cli.common import (
+    choice_option,
     domain_errors,
     exit_zero_option,
     finish_report,
@@ -194,10 +195,9 @@ for _kind in ANNOTATION_KINDS:
     "Comma-separated 'source:target' user id renames.",
     CopickNameMap("user"),
 )
-@click.option(
+@choice_option(
     "--segmentation-type",
-    type=click.Choice(["binary", "multilabel", "instance", "panoptic", "all"], case_sensitive=False),
-    default=None,
+    ["binary", "multilabel", "instance", "panoptic", "all"],
     help="Only this kind of segmentation (default: binary and multilabel).",
 )
 @_tail_options
