@@ -64,6 +64,21 @@ def is_hidden(name: str) -> bool:
     return name.startswith(".")
 
 
+# Temporary names (whole-file writes, image stagings, write locks) start ``.<start of the name>.``:
+# hidden from listings, told apart by their owner, and short enough for any valid name.
+TEMP_STEM = 96
+
+
+def temp_prefix(name: str) -> str:
+    """The start of every temporary name made for the file or folder ``name``."""
+    return f".{name[:TEMP_STEM]}."
+
+
+def temp_name(name: str, owner: str) -> str:
+    """``.<start of name>.<owner>.tmp``: the temporary file or staging folder of ``owner`` for ``name``."""
+    return f"{temp_prefix(name)}{owner}.tmp"
+
+
 # --- the one name check ----------------------------------------------------------------------
 
 MAX_NAME_BYTES = 255  # the longest file name (UTF-8 bytes) of ext4, XFS, APFS, NTFS and S3 key parts

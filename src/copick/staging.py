@@ -37,7 +37,7 @@ from typing import Any
 
 from copick import layout
 from copick.errors import ConcurrentWriteError
-from copick.storage import TEMP_STEM, Layer
+from copick.storage import Layer
 from copick.writers import owner_id, writer_alive
 
 # How long an empty write lock (its creator has not written its owner id yet) is waited for.
@@ -59,20 +59,16 @@ def _changed(layer: Layer, rel: str) -> None:
     _GENERATIONS[(layer.place, rel)] = next(_WRITES)
 
 
-def _stem(name: str) -> str:
-    return f".{name[:TEMP_STEM]}."
-
-
 def _lock_path(rel: str) -> str:
     """The write lock beside image ``rel`` (remote layers)."""
     parent, name = rel.rsplit("/", 1)
-    return layout.join(parent, f"{_stem(name)}lock")
+    return layout.join(parent, f"{layout.temp_prefix(name)}lock")
 
 
 def _stagings(layer: Layer, rel: str) -> list[tuple[str, str]]:
     """``(staging rel, owner)`` of every staging folder of image ``rel``, whoever wrote it."""
     parent, name = rel.rsplit("/", 1)
-    stem, found = _stem(name), []
+    stem, found = layout.temp_prefix(name), []
     for entry in layer.list_dir(parent, hidden=True):
         if entry.name.startswith(stem) and entry.name.endswith((".tmp", ".tmp.old")):
             owner = entry.name[len(stem) :].removesuffix(".old").removesuffix(".tmp")
@@ -91,7 +87,7 @@ def tidy(layer: Layer, rel: str, roll_forward: bool = True) -> bool:
     for staging, owner in sorted(_stagings(layer, rel), key=lambda found: found[0].endswith(".old")):
         if writer_alive(owner) or not layer.exists(staging):  # gone: the trash of a switch just finished
             continue
-        can_finish = roll_forward and not layer.is_local and len(rel.rsplit("/", 1)[1]) <= TEMP_STEM
+        can_finish = roll_forward and not layer.is_local and len(rel.rsplit("/", 1)[1]) <= layout.TEMP_STEM
         if (
             can_finish
             and layer.exists(layout.join(staging, ".zgroup"))
@@ -110,7 +106,7 @@ def rewrite(layer: Layer, rel: str, write: Callable[[Any], None], where: str) ->
     """Replace image ``rel`` with what ``write(store)`` writes into a fresh zarr store."""
     parent, name = rel.rsplit("/", 1)
     owner = owner_id()
-    staging = layout.join(parent, f"{_stem(name)}{owner}.tmp")
+    staging = layout.join(parent, layout.temp_name(name, owner))
     lock = None if layer.is_local else _lock(layer, _lock_path(rel), owner, where)
     try:
         tidy(layer, rel, roll_forward=False)

@@ -16,9 +16,10 @@ import uuid
 from collections.abc import Callable
 from typing import Any, NamedTuple, TypeVar
 
+from copick import layout
 from copick.catalog.project import ProjectStorage  # noqa: F401  (its old import path)
 from copick.errors import ReadOnlyError, UnsafePathError
-from copick.storage_local import TEMP_STEM, create_new, exchange, read_file
+from copick.storage_local import create_new, exchange, read_file
 from copick.storage_local import write_atomic as _write_local_atomic  # old import path
 from copick.storage_remote import Snapshot, find_all, find_or_empty, fresh_cat, is_within, put_new, with_retry
 from copick.writers import owner_id
@@ -328,7 +329,7 @@ class Layer:
         self.fs.makedirs(parent, exist_ok=True)
         # The writer's owner id in the name: a killed writer's file is told from a live one's
         # (``copick.writers``) and removed by ``copick check --fix``.
-        tmp = posixpath.join(parent, f".{name[:TEMP_STEM]}.{owner_id()}.tmp")
+        tmp = posixpath.join(parent, layout.temp_name(name, owner_id()))
         self.fs.pipe_file(tmp, data)
         try:
             self.fs.mv(tmp, path)

@@ -10,8 +10,7 @@ import os
 import tempfile
 from typing import Any
 
-# Temporary names are ``.<start of the name>.<random>.tmp``: short enough for any valid name.
-TEMP_STEM = 96
+from copick import layout
 
 
 def _current_umask() -> int:
@@ -91,7 +90,7 @@ def write_atomic(path: str, data: bytes) -> None:
 def _temp_beside(path: str) -> tuple[int, str]:
     """A new hidden temporary file in ``path``'s folder (made, with its parents, if missing)."""
     parent, name = os.path.split(path)
-    prefix = f".{name[:TEMP_STEM]}."
+    prefix = layout.temp_prefix(name)
     try:
         return tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=parent)
     except FileNotFoundError:

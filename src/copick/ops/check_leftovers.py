@@ -100,7 +100,7 @@ class Leftovers:
             alive = writer_alive(owner) if OWNER.fullmatch(owner) else self._young(layer, rel)
             what = f"staging folder of an image rewrite (writer {owner})"
             image = layout.join(parent, temp["stem"])
-            can_tidy = not layer.is_local and len(temp["stem"]) < staging.TEMP_STEM
+            can_tidy = not layer.is_local and len(temp["stem"]) < layout.TEMP_STEM
             repair = ("tidy", layer, (image, rel)) if can_tidy else ("delete", layer, rel)
         elif temp is not None:
             owner = temp["token"]
