@@ -1,6 +1,6 @@
 """Plain on-disk helpers of the benchmarks (copick's format without copick) and the untimed checksums.
 
-Shared by every workload module, ``bench/run.py`` (input generation) and the other bench scripts.
+Shared by every workload module, ``bench/inputs.py`` (input generation) and the other bench scripts.
 Only the standard library is imported at module level; numpy, zarr and orjson inside the functions.
 """
 
@@ -45,7 +45,7 @@ ENUM_TOMO_TYPES = ("wbp", "denoised")
 
 
 # ---------------------------------------------------------------------------
-# Plain on-disk helpers (copick's format without copick), shared with run.py
+# Plain on-disk helpers (copick's format without copick), shared with inputs.py
 # ---------------------------------------------------------------------------
 
 
