@@ -101,6 +101,7 @@ def add_core_commands(group: click.Group) -> click.Group:
     from copick.cli.check import check
     from copick.cli.config import config
     from copick.cli.dataportal import dataportal
+    from copick.cli.deposit import deposit
     from copick.cli.export import export
     from copick.cli.info import info
     from copick.cli.manage import cp, mv, rm
@@ -111,7 +112,7 @@ def add_core_commands(group: click.Group) -> click.Group:
     from copick.cli.sync import sync
 
     config.add_command(dataportal)
-    for command in (add, browse, cache, config, cp, export, info, mv, new, rm, stats, sync):
+    for command in (add, browse, cache, config, cp, deposit, export, info, mv, new, rm, stats, sync):
         group.add_command(command)
     for command in (check, report, show):
         group.add_command(command)
