@@ -12,17 +12,23 @@ import functools
 import os
 import posixpath
 import threading
-import uuid
 from collections.abc import Callable
 from typing import Any, NamedTuple, TypeVar
 
-from copick import layout
 from copick.catalog.project import ProjectStorage  # noqa: F401  (its old import path)
 from copick.errors import ReadOnlyError, UnsafePathError
-from copick.storage_local import create_new, exchange, read_file
-from copick.storage_local import write_atomic as _write_local_atomic  # old import path
-from copick.storage_remote import Snapshot, find_all, find_or_empty, fresh_cat, is_within, put_new, with_retry
-from copick.writers import owner_id
+from copick.storage_local import copy_folder, create_new, read_file, replace_folder, write_atomic
+from copick.storage_local import write_atomic as _write_local_atomic  # noqa: F401  (until ops.open imports write_atomic)
+from copick.storage_remote import (
+    Snapshot,
+    find_all,
+    find_or_empty,
+    fresh_cat,
+    is_within,
+    put_new,
+    with_retry,
+    write_via_rename,
+)
 
 # Object stores write a whole object in one request: a plain put is already atomic there.
 _ATOMIC_PUT_PROTOCOLS = {"s3", "s3a", "gs", "gcs", "az", "abfs", "adl", "memory", "http", "https"}
@@ -267,11 +273,11 @@ class Layer:
         path = self._writable_path(rel, "write")
         self._invalidate(path)
         if self.is_local:
-            _write_local_atomic(path, data)
+            write_atomic(path, data)
         elif self._atomic_put:
             self._remote(lambda: self.fs.pipe_file(path, data), path, "write")
         else:
-            self._remote(lambda: self._write_remote_via_rename(path, data), path, "write")
+            self._remote(lambda: write_via_rename(self.fs, path, data), path, "write")
 
     def create_bytes(self, rel: str, data: bytes) -> None:
         """Write a new file at ``rel``; ``FileExistsError`` if one is there. Of several processes
@@ -295,7 +301,7 @@ class Layer:
                 self.fs.invalidate_cache(path)
                 if self.fs.exists(path):
                     raise FileExistsError(path)
-                self._write_remote_via_rename(path, data)
+                write_via_rename(self.fs, path, data)
 
             self._remote(check_then_write, path, "create")
 
@@ -323,20 +329,6 @@ class Layer:
                 shutil.copyfile(a, b)
             return
         self._remote(lambda: self.fs.copy(sources, targets), targets[0], "copy")
-
-    def _write_remote_via_rename(self, path: str, data: bytes) -> None:
-        parent, name = posixpath.split(path)
-        self.fs.makedirs(parent, exist_ok=True)
-        # The writer's owner id in the name: a killed writer's file is told from a live one's
-        # (``copick.writers``) and removed by ``copick check --fix``.
-        tmp = posixpath.join(parent, layout.temp_name(name, owner_id()))
-        self.fs.pipe_file(tmp, data)
-        try:
-            self.fs.mv(tmp, path)
-        except OSError:
-            # Some servers (SFTP v3) refuse to rename onto an existing file.
-            self.fs.rm(path)
-            self.fs.mv(tmp, path)
 
     def delete(self, rel: str) -> None:
         """Delete a file or a whole folder; ``FileNotFoundError`` when nothing is there."""
@@ -366,24 +358,11 @@ class Layer:
             self.delete(rel)
 
     def replace_dir(self, new_rel: str, rel: str) -> None:
-        """Move the folder ``new_rel`` to ``rel``, replacing what was there (local disks only).
-
-        Uses an atomic exchange where the kernel offers one, so readers see the old or the new
-        folder, never neither; the old content is deleted afterwards.
-        """
-        import shutil
-
+        """Move the folder ``new_rel`` to ``rel``, replacing what was there (local disks only; readers
+        see the old or the new folder, never neither: ``storage_local.replace_folder``)."""
         new, dest = self._writable_path(new_rel, "write"), self._writable_path(rel, "replace")
         self._invalidate(dest, below=True)
-        if not os.path.exists(dest):
-            os.rename(new, dest)
-            return
-        if not exchange(new, dest):
-            old = f"{new}.old"
-            os.rename(dest, old)
-            os.rename(new, dest)
-            new = old
-        shutil.rmtree(new)
+        replace_folder(new, dest)
 
     def zarr_store(self, rel: str, read_only: bool) -> Any:
         """A zarr store rooted at ``rel`` (see ``copick.formats.zarr_store``)."""
@@ -401,19 +380,7 @@ def copy_tree(src_layer: Layer, src_rel: str, dst_layer: Layer, dst_rel: str) ->
     leaves a half-copied store under the target name.
     """
     if src_layer.is_local and dst_layer.is_local:
-        import shutil
-
-        src_path, dst_path = src_layer.path(src_rel), dst_layer._writable_path(dst_rel, "write")
-        parent, name = os.path.split(dst_path.rstrip("/"))
-        tmp = os.path.join(parent, f".{name}.copy-{uuid.uuid4().hex[:8]}")
-        shutil.copytree(src_path, tmp)
-        if os.path.lexists(dst_path):
-            old = os.path.join(parent, f".{name}.old-{uuid.uuid4().hex[:8]}")
-            os.rename(dst_path, old)
-            os.rename(tmp, dst_path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.rename(tmp, dst_path)
+        copy_folder(src_layer.path(src_rel), dst_layer._writable_path(dst_rel, "write"))
         dst_layer.forget_prefetch(dst_rel)
         return
     base = src_layer.path(src_rel).rstrip("/")

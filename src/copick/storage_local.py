@@ -1,5 +1,6 @@
 """Local-disk side of ``copick.storage``: whole-file writes (temporary file renamed or linked into
-place) and the atomic folder exchange used to swap in a rewritten image."""
+place), and folder replacement (an atomic exchange where the kernel offers one) used to swap in a
+rewritten image or a copied folder."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import errno
 import functools
 import os
 import tempfile
+import uuid
 from typing import Any
 
 from copick import layout
@@ -29,6 +31,39 @@ def exchange(a: str, b: str) -> bool:
         return False
     at_fdcwd, rename_exchange = -100, 2
     return renameat2(at_fdcwd, a.encode(), at_fdcwd, b.encode(), rename_exchange) == 0
+
+
+def replace_folder(new: str, dest: str) -> None:
+    """Move the folder ``new`` to ``dest``, replacing what was there.
+
+    Uses an atomic exchange where the kernel offers one, so readers see the old or the new folder,
+    never neither; the old content is deleted afterwards.
+    """
+    import shutil
+
+    if not os.path.exists(dest):
+        os.rename(new, dest)
+        return
+    if not exchange(new, dest):
+        old = f"{new}.old"
+        os.rename(dest, old)
+        os.rename(new, dest)
+        new = old
+    shutil.rmtree(new)
+
+
+def copy_folder(src: str, dest: str) -> None:
+    """Replace the folder ``dest`` with a copy of ``src`` (hidden files included).
+
+    The copy is made beside ``dest`` and swapped in by ``replace_folder``, so a crash never leaves a
+    half-copied folder under the target name.
+    """
+    import shutil
+
+    parent, name = os.path.split(dest)
+    tmp = os.path.join(parent, f".{name}.copy-{uuid.uuid4().hex[:8]}")
+    shutil.copytree(src, tmp)
+    replace_folder(tmp, dest)
 
 
 @functools.cache

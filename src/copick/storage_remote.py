@@ -1,5 +1,6 @@
-"""Object-store side of ``copick.storage``: fresh reads, create-only puts, bounded retries and the
-recursive listings (snapshots) that answer many folder listings with one request.
+"""Object-store side of ``copick.storage``: fresh reads, create-only puts, writes by rename where a
+plain put is not atomic, bounded retries and the recursive listings (snapshots) that answer many
+folder listings with one request.
 
 Kept apart from ``storage`` so that module stays a short read; nothing here is public API.
 """
@@ -7,12 +8,15 @@ Kept apart from ``storage`` so that module stays a short read; nothing here is p
 from __future__ import annotations
 
 import errno
+import posixpath
 import time
 import urllib.parse
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from copick import layout
 from copick.errors import StorageUnreachableError
+from copick.writers import owner_id
 
 T = TypeVar("T")
 
@@ -107,6 +111,23 @@ def put_if_absent(fs: Any, path: str, data: bytes) -> None:
     if fs.exists(path):
         raise FileExistsError(path)
     fs.pipe_file(path, data)
+
+
+def write_via_rename(fs: Any, path: str, data: bytes) -> None:
+    """Replace ``path`` with ``data`` whole on a filesystem whose plain put is not atomic (SFTP,
+    SMB): write a temporary file beside it, then rename it into place."""
+    parent, name = posixpath.split(path)
+    fs.makedirs(parent, exist_ok=True)
+    # The writer's owner id in the name: a killed writer's file is told from a live one's
+    # (``copick.writers``) and removed by ``copick check --fix``.
+    tmp = posixpath.join(parent, layout.temp_name(name, owner_id()))
+    fs.pipe_file(tmp, data)
+    try:
+        fs.mv(tmp, path)
+    except OSError:
+        # Some servers (SFTP v3) refuse to rename onto an existing file.
+        fs.rm(path)
+        fs.mv(tmp, path)
 
 
 def find_or_empty(fs: Any, base: str) -> dict:

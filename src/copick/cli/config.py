@@ -107,7 +107,7 @@ def filesystem(
     import json
 
     from copick import __version__
-    from copick.storage import _write_local_atomic
+    from copick.storage_local import write_atomic
 
     logger = start(__name__, debug)
     pickable = [_parse_object(spec, label) for label, spec in enumerate(objects, start=1)]
@@ -129,5 +129,5 @@ def filesystem(
     path = os.path.abspath(config_path)
     if os.path.exists(path):
         logger.warning(f"Overwriting the existing config file {path}")
-    _write_local_atomic(path, json.dumps(document, indent=4).encode())
+    write_atomic(path, json.dumps(document, indent=4).encode())
     logger.info(f"Wrote config {path} ({len(pickable)} pickable objects, overlay {document['overlay_root']})")

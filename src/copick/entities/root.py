@@ -50,10 +50,10 @@ class CopickRoot:
         """Write the config as JSON (4-space indent) to a local path, atomically."""
         import os
 
-        from copick.storage import _write_local_atomic
+        from copick.storage_local import write_atomic
 
         text = json.dumps(self.config.model_dump(mode="json"), indent=4)
-        _write_local_atomic(os.path.abspath(config_path), text.encode())
+        write_atomic(os.path.abspath(config_path), text.encode())
 
     # --- objects -------------------------------------------------------------------------------
 
