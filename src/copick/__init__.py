@@ -69,11 +69,29 @@ def from_czcdp_datasets(
     return _impl(dataset_ids, overlay_root, overlay_fs_args, user_id, session_id, output_path)
 
 
-def from_croissant(*args: Any, **kwargs: Any) -> Any:
-    """Open an mlcroissant project (not supported yet: raises ``ConfigError``)."""
+def from_croissant(
+    croissant_url: str,
+    overlay_root: str | None = None,
+    croissant_base_url: str | None = None,
+    overlay_fs_args: dict[str, Any] | None = None,
+    croissant_fs_args: dict[str, Any] | None = None,
+    static_fs_args: dict[str, Any] | None = None,
+    output_path: str | None = None,
+) -> Any:
+    """Open the project an ML-Croissant manifest describes (``copick config export-croissant``), its
+    data read-only under the writable ``overlay_root`` (or, without one, written beside the data);
+    write the config to ``output_path`` when given."""
     from copick.ops.open import from_croissant as _impl
 
-    return _impl(*args, **kwargs)
+    return _impl(
+        croissant_url,
+        overlay_root,
+        croissant_base_url,
+        overlay_fs_args,
+        croissant_fs_args,
+        static_fs_args,
+        output_path,
+    )
 
 
 def __getattr__(name: str) -> Any:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from copick.storage import Layer
@@ -15,9 +15,17 @@ class ProjectStorage:
     data portal, as read-only as a static layer), then the static layer's, then the overlay's.
 
     Without a static root both names refer to the same layer and nothing is read-only.
+    ``folder_catalog(layer, read_only)`` makes a folder layer's catalog (default: ``FolderCatalog``;
+    a manifest backend lists its data folder through the manifest instead).
     """
 
-    def __init__(self, overlay: Layer, static: Layer | None = None, catalogs: tuple = ()):
+    def __init__(
+        self,
+        overlay: Layer,
+        static: Layer | None = None,
+        catalogs: tuple = (),
+        folder_catalog: Callable[[Layer, bool], Any] | None = None,
+    ):
         from copick.catalog.folders import FolderCatalog
 
         self.overlay = overlay
@@ -26,7 +34,8 @@ class ProjectStorage:
         self.catalogs = tuple(catalogs)  # catalogs of other sources than the project's folders
         if static is not None:
             static.read_only = True
-        self.folders = tuple(FolderCatalog(layer) for layer, _ in self.layers())
+        make = folder_catalog or (lambda layer, read_only: FolderCatalog(layer))
+        self.folders = tuple(make(layer, read_only) for layer, read_only in self.layers())
         self.sources = (*self.catalogs, *self.folders)  # every catalog, in listing order
 
     def records(self, kind: str, run: str | None = None, voxel_size: float | None = None) -> list:

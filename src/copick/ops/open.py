@@ -65,6 +65,10 @@ def from_string(data: str, source: str = "<string>") -> Any:
         from copick.impl.cryoet_data_portal import CopickConfigCDP, CopickRootCDP
 
         return CopickRootCDP(_validate(CopickConfigCDP, config, source))
+    if config_type == "mlcroissant":
+        from copick.impl.mlcroissant import CopickConfigMLCroissant, CopickRootMLC
+
+        return CopickRootMLC(_validate(CopickConfigMLCroissant, config, source))
     if config_type != "filesystem":
         raise ConfigError(f"{source}: config_type {config_type!r} is not supported by this copick yet.")
     from copick.impl.filesystem import CopickConfigFSSpec, CopickRootFSSpec
@@ -162,6 +166,29 @@ def open_portal_for_reading(dataset_ids: list[int], purpose: str) -> Any:
     return from_czcdp_datasets(list(dataset_ids), overlay_root=overlay, overlay_fs_args={"auto_mkdir": True})
 
 
-def from_croissant(*args: Any, **kwargs: Any) -> Any:
-    """mlcroissant projects are not supported by this implementation yet."""
-    raise ConfigError("The mlcroissant backend is not supported by this copick yet.")
+def from_croissant(
+    croissant_url: str,
+    overlay_root: str | None = None,
+    croissant_base_url: str | None = None,
+    overlay_fs_args: dict[str, Any] | None = None,
+    croissant_fs_args: dict[str, Any] | None = None,
+    static_fs_args: dict[str, Any] | None = None,
+    output_path: str | None = None,
+) -> Any:
+    """Open the project the ML-Croissant manifest at ``croissant_url`` describes (its data read-only
+    under the writable ``overlay_root``, or written beside it without one); write the config to
+    ``output_path`` when given."""
+    from copick.impl.mlcroissant import CopickConfigMLCroissant, CopickRootMLC
+
+    settings = {
+        "croissant_url": croissant_url,
+        "croissant_base_url": croissant_base_url,
+        "overlay_root": overlay_root,
+        "overlay_fs_args": overlay_fs_args or {},
+        "croissant_fs_args": croissant_fs_args or {},
+        "static_fs_args": static_fs_args or {},
+    }
+    root = CopickRootMLC(CopickConfigMLCroissant(**settings))
+    if output_path is not None:
+        root.save_config(output_path)
+    return root

@@ -1,0 +1,192 @@
+"""``ManifestCatalog``: the entities an ML-Croissant manifest lists, as a copick catalog.
+
+The manifest's CSV tables (``copick.formats.croissant``) name every run (with its ML ``split``),
+voxel spacing, tomogram, feature map, picks file, mesh and segmentation, each with the URL of its
+bytes: relative to the data's base URL (a project exported from folders) or absolute (an ``s3://``
+portal file). Records are indexed per run once, when the catalog is built. ``UnlistedCatalog`` is a
+folder layer's catalog without what the manifest already lists (the data folder of a project opened
+without an overlay, where new entities are written next to the listed ones).
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+from copick.catalog import (
+    FEATURES,
+    MESHES,
+    PICKS,
+    RUN,
+    SEGMENTATION,
+    TOMOGRAM,
+    VOXEL_SPACING,
+    Locator,
+    Record,
+)
+from copick.catalog.folders import _PICKS_DEFAULTS
+from copick.listed_meta import ListedMeta
+from copick.metadata import (
+    CopickFeaturesMeta,
+    CopickMeshMeta,
+    CopickPicksFile,
+    CopickRunMeta,
+    CopickSegmentationMeta,
+    CopickTomogramMeta,
+    CopickVoxelSpacingMeta,
+    construct_unchecked,
+)
+
+if TYPE_CHECKING:
+    from copick.formats.croissant import Manifest
+    from copick.storage import Layer
+
+#: Segmentation tables and the kind of segmentation their rows are.
+_SEGMENTATION_TABLES = {
+    "segmentations": None,
+    "instance_segmentations": "instance",
+    "panoptic_segmentations": "panoptic",
+}
+
+
+class CopickRunMetaMLC(CopickRunMeta):
+    """A run listed by a manifest: its ML split and, for portal exports, its portal run id."""
+
+    split: str | None = None
+    portal_run_id: str | None = None
+
+
+class ManifestCatalog:
+    """Records of the manifest ``manifest`` whose data are in ``base`` (a read-only layer for URLs
+    under the base URL; ``open_layer(url)`` gives the layer of the folder of any other URL)."""
+
+    def __init__(self, manifest: Manifest, base: Layer, open_layer: Any, source: str, read_only: bool = True):
+        self.manifest = manifest
+        self.base = base
+        self.source = source
+        self.read_only = read_only
+        self._open_layer = open_layer
+        self._layers: dict[str, Layer] = {}
+        self._index = self._build()
+
+    def records(self, kind: str, run: str | None = None, voxel_size: float | None = None) -> list[Record]:
+        return self._index.get((kind, run, voxel_size) if kind in (TOMOGRAM, FEATURES) else (kind, run), [])
+
+    def listed_paths(self) -> set[tuple[str, str]]:
+        """``(kind, path in the base layer)`` of every record (runs: their name)."""
+        found = set()
+        for (kind, *_), records in self._index.items():
+            for r in records:
+                if kind == RUN:
+                    found.add((RUN, r.meta.name))
+                elif r.locator is not None and r.locator.layer is self.base:
+                    found.add((kind, r.locator.path))
+        return found
+
+    @property
+    def splits(self) -> dict[str, list[str]]:
+        """Run names per split, in manifest order."""
+        found: dict[str, list[str]] = defaultdict(list)
+        for r in self.records(RUN):
+            if r.meta.split:
+                found[r.meta.split].append(r.meta.name)
+        return dict(found)
+
+    # --- indexing ------------------------------------------------------------------------------
+
+    def _locator(self, url: str) -> Locator:
+        """The locator of a data URL: under the base URL, a path of the base layer; else the file's
+        name in the (read-only) layer of its folder."""
+        base = self.manifest.base_url
+        if "://" not in url and not url.startswith("/"):
+            return Locator(self.base, url.strip("/"))
+        if url.startswith(base + "/"):
+            return Locator(self.base, url[len(base) + 1 :].strip("/"))
+        parent, name = posixpath.split(url.rstrip("/"))
+        layer = self._layers.get(parent)
+        if layer is None:
+            layer = self._layers[parent] = self._open_layer(parent)
+            layer.read_only = True
+        return Locator(layer, name)
+
+    def _record(self, meta: Any, url: str) -> Record:
+        return Record(meta, self._locator(url), self.source, read_only=self.read_only)
+
+    def _build(self) -> dict[tuple, list[Record]]:
+        rows = self.manifest.rows
+        index: dict[tuple, list[Record]] = defaultdict(list)
+        for row in rows.get("runs", []):
+            meta = CopickRunMetaMLC(
+                name=row["name"],
+                split=row.get("split") or None,
+                portal_run_id=row.get("portal_run_id") or None,
+            )
+            index[(RUN, None)].append(Record(meta, None, self.source, read_only=self.read_only))
+        for row in rows.get("voxel_spacings", []):
+            meta = CopickVoxelSpacingMeta(voxel_size=float(row["voxel_size"]))
+            index[(VOXEL_SPACING, row["run"])].append(
+                Record(meta, None, self.source, read_only=self.read_only)
+            )
+        for row in rows.get("tomograms", []):
+            meta = ListedMeta(CopickTomogramMeta, {"tomo_type": row["tomo_type"]})
+            index[(TOMOGRAM, row["run"], float(row["voxel_size"]))].append(self._record(meta, row["url"]))
+        for row in rows.get("features", []):
+            values = {"tomo_type": row["tomo_type"], "feature_type": row["feature_type"]}
+            meta = construct_unchecked(CopickFeaturesMeta, values)
+            index[(FEATURES, row["run"], float(row["voxel_size"]))].append(self._record(meta, row["url"]))
+        for table, kind, cls in (("picks", PICKS, CopickPicksFile), ("meshes", MESHES, CopickMeshMeta)):
+            for row in rows.get(table, []):
+                values = {"pickable_object_name": row["object_name"], "user_id": row["user_id"]}
+                values["session_id"] = row["session_id"]
+                meta = ListedMeta(cls, {**values, **_PICKS_DEFAULTS} if kind == PICKS else values)
+                index[(kind, row["run"])].append(self._record(meta, row["url"]))
+        for table, kind in _SEGMENTATION_TABLES.items():
+            for row in rows.get(table, []):
+                index[(SEGMENTATION, row["run"])].append(
+                    self._record(_segmentation_meta(row, kind), row["url"])
+                )
+        return dict(index)
+
+
+def _segmentation_meta(row: dict[str, str], kind: str | None) -> ListedMeta:
+    return ListedMeta(
+        CopickSegmentationMeta,
+        {
+            "user_id": row["user_id"], "session_id": row["session_id"], "name": row["name"],
+            "is_multilabel": row.get("is_multilabel", "").lower() == "true",
+            "is_instance": kind == "instance", "is_panoptic": kind == "panoptic",
+            "voxel_size": float(row["voxel_size"]),
+        },
+    )  # fmt: skip
+
+
+class UnlistedCatalog:
+    """A folder layer's catalog (``folders``) without the entities ``manifest`` lists."""
+
+    def __init__(self, folders: Any, manifest: ManifestCatalog):
+        self.folders = folders
+        self._listed = manifest.listed_paths()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.folders, name)  # expect_runs, layer ...
+
+    def records(self, kind: str, run: str | None = None, voxel_size: float | None = None) -> list[Record]:
+        listed = self._listed
+        if kind == RUN:
+            return [r for r in self.folders.records(kind) if (RUN, r.meta.name) not in listed]
+        if kind == VOXEL_SPACING:  # spacings merge by size: the manifest's copy comes first
+            return self.folders.records(kind, run, voxel_size)
+        return [
+            r for r in self.folders.records(kind, run, voxel_size) if (kind, r.locator.path) not in listed
+        ]
+
+
+class NoRecords:
+    """The catalog of a data folder the manifest speaks for: it lists nothing itself."""
+
+    def records(self, kind: str, run: str | None = None, voxel_size: float | None = None) -> list[Record]:
+        return []
+
+    def expect_runs(self, names: list[str]) -> None:
+        """Nothing is listed ahead."""
