@@ -74,7 +74,7 @@ def make_filesystem(url: str, fs_args: dict[str, Any] | None = None) -> tuple[An
 def open_filesystem(url: str, fs_args: dict[str, Any] | None = None) -> tuple[Any, str, bool]:
     """``(filesystem, root path, read_only)`` of a layer at ``url``. SFTP and SMB layers come
     wrapped in a ``ReconnectingFileSystem``; HTTP(S) and zip layers are read-only."""
-    from copick.remote import cache
+    from copick.remote import cache, cached_fs
 
     fs_args = dict(fs_args or {})
     protocol = protocol_of(url)
@@ -95,7 +95,9 @@ def open_filesystem(url: str, fs_args: dict[str, Any] | None = None) -> tuple[An
         raise _open_error(url, fs_args, err) from err
     if cache_settings is not None and protocol not in LOCAL_PROTOCOLS:
         # One per layer (not fsspec's shared instance): its folder listings are this layer's.
-        fs = cache.CachedFileSystem(fs, cache_settings, cache_place(url, fs_args), skip_instance_cache=True)
+        fs = cached_fs.CachedFileSystem(
+            fs, cache_settings, cache_place(url, fs_args), skip_instance_cache=True
+        )
     return fs, path, protocol in READ_ONLY_PROTOCOLS
 
 
