@@ -354,3 +354,20 @@ def test_runs_are_linked_in_worker_processes(project: str, tmp_path: Path) -> No
     ok(invoke(["deposit", "-c", project, "--target-dir", str(target), "--picks", "*", "--executor", "process",
                "-w", "2"]))  # fmt: skip
     assert len(links(target)) == 6
+
+
+def test_files_that_are_not_on_a_local_disk_cannot_be_linked(tmp_path: Path) -> None:
+    config = tmp_path / "memory.json"
+    config.write_text(json.dumps({
+        "config_type": "filesystem", "name": "m", "version": "1.31.0", "pickable_objects": OBJECTS,
+        "overlay_root": f"memory://{tmp_path.name}/deposit-source",
+    }))  # fmt: skip
+    copick.from_file(str(config)).new_run("TS_1").new_picks("ribosome", "1", "alice").from_numpy(
+        np.ones((1, 3))
+    )
+    report = deposit(str(config), str(tmp_path / "deposit"), picks_uris="*", show_progress=False)
+    assert report.done == 0 and len(report.errors) == 1
+    assert (
+        "picks ribosome:alice/1 of run TS_1: cannot be linked: it is stored at memory://" in report.errors[0]
+    )
+    assert "not on a local disk" in report.errors[0]

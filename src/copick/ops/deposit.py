@@ -170,20 +170,20 @@ def _place_link(folder: str, name: str, source: str) -> str | None:
     return current
 
 
-def _source_path(entity: Any, label: str) -> str:
+def _source_path(entity: Any) -> str:
     """The absolute local path of the file or image folder of ``entity``; read-only portal data and
     files on other file systems cannot be linked."""
     record = entity._record
     if record is not None and record.read_only:
         raise ReadOnlyError(
-            f"Cannot link {label}: it is read-only data of {record.source}, not a local file. "
-            "Deposit links local files only; leave it out of the URIs."
+            f"cannot be linked: it is read-only data of {record.source}, not a local file "
+            "(deposit links local files only; leave it out of the URIs)."
         )
     layer = entity._layer
     if not layer.is_local:
         raise DepositError(
-            f"Cannot link {label}: it is stored at {layer.url or layer.protocol}, not on a local disk; "
-            "symbolic links need local files (copy the project to a local disk first)."
+            f"cannot be linked: it is stored at {layer.url or layer.protocol}, not on a local disk "
+            "(symbolic links need local files; copy the project to a local disk first)."
         )
     return os.path.abspath(layer.path(entity._blob_path))
 
@@ -232,7 +232,7 @@ def _link_run(run: Any, target: str, name: str, uris: dict[str, list[str]]) -> _
     for parts, (label, entity) in sorted(selected.items()):
         rel = "/".join([*run_parts, *parts])
         try:
-            source = _source_path(entity, label)
+            source = _source_path(entity)
             folder = target
             for part in [*run_parts, *parts[:-1]]:
                 folder = _real_folder(folder, part)
