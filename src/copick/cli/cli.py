@@ -100,6 +100,7 @@ def add_core_commands(group: click.Group) -> click.Group:
     from copick.cli.cache import cache
     from copick.cli.check import check
     from copick.cli.config import config
+    from copick.cli.croissant import export_croissant, mlcroissant
     from copick.cli.dataportal import dataportal
     from copick.cli.deposit import deposit
     from copick.cli.export import export
@@ -112,6 +113,8 @@ def add_core_commands(group: click.Group) -> click.Group:
     from copick.cli.sync import sync
 
     config.add_command(dataportal)
+    config.add_command(mlcroissant)
+    config.add_command(export_croissant)
     for command in (add, browse, cache, config, cp, deposit, export, info, mv, new, rm, stats, sync):
         group.add_command(command)
     for command in (check, report, show):

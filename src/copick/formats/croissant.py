@@ -81,7 +81,7 @@ TABLES = (
 )
 TABLE = {t.name: t for t in TABLES}
 
-#: Standard split names and the MLCommons definition each stands for (other names have none).
+#: Standard split names and the MLCommons definition each stands for (other names: an empty URL).
 SPLIT_URLS = {
     "train": "https://mlcommons.org/definitions/training_split",
     "val": "https://mlcommons.org/definitions/validation_split",
@@ -285,12 +285,7 @@ def _record_set(table: Table, with_splits: bool) -> dict[str, Any]:
 
 
 def _splits_record_set(splits: list[str]) -> dict[str, Any]:
-    data = []
-    for name in splits:
-        entry = {"copick/splits/name": name}
-        if name in SPLIT_URLS:
-            entry["copick/splits/url"] = SPLIT_URLS[name]
-        data.append(entry)
+    data = [{"copick/splits/name": name, "copick/splits/url": SPLIT_URLS.get(name, "")} for name in splits]
     return {
         "@type": "cr:RecordSet", "@id": "copick/splits", "name": "splits",
         "description": "Maps split names to MLCommons definition URLs.", "key": {"@id": "copick/splits/name"},

@@ -1,0 +1,229 @@
+"""``copick config mlcroissant`` and ``copick config export-croissant``: configs that read an
+ML-Croissant manifest, and the manifest of a filesystem project (``copick.ops.croissant_export``)."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import click
+
+from copick.cli.common import domain_errors, quiet_option, start
+from copick.cli.util import add_debug_option
+
+
+def _json_object(value: str | None, param: str) -> dict[str, Any]:
+    if not value:
+        return {}
+    try:
+        parsed = json.loads(value)
+    except ValueError as err:
+        raise click.BadParameter(f"not valid JSON ({err}).", param_hint=param) from None
+    if not isinstance(parsed, dict):
+        raise click.BadParameter("expected a JSON object, e.g. '{\"anon\": true}'.", param_hint=param)
+    return parsed
+
+
+def _write_json(path: str, document: dict[str, Any]) -> str:
+    from copick.storage import Layer
+
+    path = os.path.abspath(path)
+    folder, name = os.path.split(path)
+    Layer.from_url(folder).write_bytes(name, json.dumps(document, indent=4).encode())
+    return path
+
+
+@click.command(short_help="Set up a configuration file from an mlcroissant manifest.")
+@click.option("--croissant-url", required=True, help="URL or path of the Croissant metadata.json.")
+@click.option(
+    "--overlay", default=None, help="Writable overlay (URL or folder); omit to write beside the data."
+)
+@click.option("--overlay-fs-args", default=None, help="JSON object of fsspec arguments for the overlay.")
+@click.option(
+    "--static-fs-args", default=None, help="JSON object of fsspec arguments for the data (base URL)."
+)
+@click.option("--croissant-fs-args", default=None, help="JSON object of fsspec arguments for the manifest.")
+@click.option(
+    "--base-url", default=None, help="Where the data are, overriding the manifest's copick:baseUrl."
+)
+@click.option(
+    "--output",
+    default="config.json",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="Path of the config file to write.",
+)
+@quiet_option
+@add_debug_option
+@domain_errors
+def mlcroissant(
+    croissant_url: str,
+    overlay: str | None,
+    overlay_fs_args: str | None,
+    static_fs_args: str | None,
+    croissant_fs_args: str | None,
+    base_url: str | None,
+    output: str,
+    debug: bool,
+) -> None:
+    """Write a config reading the project an ML-Croissant manifest describes.
+
+    \b
+    Example:
+      copick config mlcroissant --croissant-url /data/proj/Croissant/metadata.json --overlay ./overlay
+    """
+    from copick.ops.croissant_export import mlcroissant_config
+
+    logger = start(__name__, debug)
+    url = croissant_url if "://" in croissant_url else os.path.abspath(croissant_url)
+    document = mlcroissant_config(
+        url,
+        overlay,
+        _json_object(overlay_fs_args, "--overlay-fs-args"),
+        _json_object(static_fs_args, "--static-fs-args"),
+        _json_object(croissant_fs_args, "--croissant-fs-args"),
+        base_url,
+    )
+    logger.info(f"Wrote mlcroissant config {_write_json(output, document)} (manifest {url})")
+
+
+def _splits(flags: tuple[str, ...], splits_file: str | None) -> dict[str, list[str]]:
+    """Run names per split from ``--splits-file`` (CSV ``split,run``) then ``--split name=a,b`` flags
+    (a flag replaces the file's runs of the same split)."""
+    import csv
+
+    found: dict[str, list[str]] = {}
+    if splits_file:
+        with open(splits_file, newline="") as f:
+            for row in csv.DictReader(f):
+                found.setdefault(row["split"].strip(), []).append(row["run"].strip())
+    for flag in flags:
+        name, sep, runs = flag.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"{flag!r}: expected 'name=RUN,RUN'.", param_hint="--split")
+        names = [r.strip() for r in runs.split(",") if r.strip()]
+        if not names:
+            raise click.BadParameter(f"no runs listed for split {name!r} in {flag!r}.", param_hint="--split")
+        found[name.strip()] = names
+    return found
+
+
+def _names(value: str | None) -> list[str] | None:
+    return None if value is None else [n.strip() for n in value.split(",") if n.strip()]
+
+
+_URI_HELP = "Copick URI selecting {} (repeatable; omit to include all)."
+#: URI object type of each filter flag.
+_URI_FLAGS = (
+    ("tomogram", "tomograms"), ("feature", "features"), ("picks", "picks"), ("mesh", "meshes"),
+    ("segmentation", "segmentations"),
+)  # fmt: skip
+
+
+@click.command("export-croissant", short_help="Export a copick project to an mlcroissant manifest.")
+@click.option(
+    "--config",
+    "config_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Config of the (filesystem) project to export.",
+)
+@click.option(
+    "--project-root",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="The project's folder; Croissant/ is written under it.",
+)
+@click.option("--base-url", required=True, help="Absolute URL that resolves to --project-root for readers.")
+@click.option("--force", is_flag=True, help="Overwrite an existing Croissant/metadata.json.")
+@click.option("--dataset-name", default=None, help="Dataset title (default: the project's name).")
+@click.option("--description", default=None, help="Dataset description (default: the project's).")
+@click.option("--license", "license_", default="CC-BY-4.0", show_default=True, help="Dataset license.")
+@click.option("--cite-as", default="", help="Citation string.")
+@click.option("--date-published", default=None, help="ISO date (default: today).")
+@click.option("--no-file-sha256", is_flag=True, help="Skip the sha256 of picks and mesh files.")
+@click.option(
+    "--emit-config",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Also write an mlcroissant config reading the manifest at this path.",
+)
+@click.option("--config-overlay", default=None, help="Overlay of the emitted config (mode B).")
+@click.option("--config-overlay-fs-args", default=None, help="JSON fsspec arguments of --config-overlay.")
+@click.option(
+    "--config-static-fs-args", default=None, help="JSON fsspec arguments for the data in the emitted config."
+)
+@click.option(
+    "--config-croissant-fs-args",
+    default=None,
+    help="JSON fsspec arguments for the manifest in the emitted config.",
+)
+@click.option("--runs", default=None, help="Comma-separated run names to include (omit: all).")
+@click.option("--tomograms", multiple=True, help=_URI_HELP.format("tomograms"))
+@click.option("--features", multiple=True, help=_URI_HELP.format("feature maps"))
+@click.option("--picks", multiple=True, help=_URI_HELP.format("picks"))
+@click.option("--meshes", multiple=True, help=_URI_HELP.format("meshes"))
+@click.option("--segmentations", multiple=True, help=_URI_HELP.format("segmentations"))
+@click.option(
+    "--objects", default=None, help="Comma-separated object names whose maps are listed (omit: all)."
+)
+@click.option(
+    "--split",
+    "split_flags",
+    multiple=True,
+    help="Assign runs to a split: 'train=TS_001,TS_002' (repeatable).",
+)
+@click.option(
+    "--splits-file",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False),
+    help="CSV with columns 'split' and 'run'; --split flags override its splits of the same name.",
+)
+@quiet_option
+@add_debug_option
+@domain_errors
+def export_croissant(config_path: str, project_root: str, base_url: str, **options: Any) -> None:
+    """Write Croissant/metadata.json and its CSV tables describing a project, for ML loaders and
+    for `copick config mlcroissant` / `copick.from_croissant`.
+
+    \b
+    Example:
+      copick config export-croissant --config proj/config.json --project-root proj \\
+          --base-url https://data.example.org/proj/ --split train=TS_001,TS_002 --split val=TS_003
+    """
+    import copick
+    from copick.ops.croissant_export import CroissantSelection, export_croissant, mlcroissant_config
+
+    logger = start(__name__, options.pop("debug"))
+    selection = CroissantSelection(
+        runs=_names(options["runs"]),
+        uris={kind: options[flag] for kind, flag in _URI_FLAGS},
+        objects=_names(options["objects"]),
+        splits=_splits(options["split_flags"], options["splits_file"]),
+    )
+    info = {
+        "name": options["dataset_name"],
+        "description": options["description"],
+        "license": options["license_"],
+        "citeAs": options["cite_as"],
+        "datePublished": options["date_published"],
+    }
+    root = copick.from_file(config_path)
+    done = export_croissant(
+        root, project_root, base_url, selection, info, not options["no_file_sha256"], options["force"]
+    )
+    counts = ", ".join(f"{n} {name}" for name, n in done.rows.items() if n)
+    logger.info(f"Wrote Croissant manifest {done.manifest} ({counts})")
+    if options["emit_config"]:
+        static_args = options["config_static_fs_args"]
+        document = mlcroissant_config(
+            done.manifest,
+            options["config_overlay"],
+            _json_object(options["config_overlay_fs_args"], "--config-overlay-fs-args"),
+            _json_object(static_args, "--config-static-fs-args")
+            if static_args
+            else getattr(root.config, "overlay_fs_args", None),
+            _json_object(options["config_croissant_fs_args"], "--config-croissant-fs-args"),
+        )
+        logger.info(f"Wrote mlcroissant config {_write_json(options['emit_config'], document)}")

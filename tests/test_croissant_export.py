@@ -1,0 +1,154 @@
+"""``copick config export-croissant`` and ``copick config mlcroissant``: our manifest of a project is
+the one copick 1.31.0 writes (same CSV bytes, same document but for the writer's version and the
+date), copick 1.31.0 reads it as we do, and the filters (runs, URIs, splits, no file hashes) keep
+what they select. The reference runs as a subprocess (``test_croissant.py``'s helpers).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import copick
+from cli_helpers import assert_one_error, invoke, ok
+from croissant_describe import describe
+from test_croissant import RUNS, SPLIT_OF, SPLITS, expected, make_project, reference_export
+
+pytestmark = pytest.mark.usefixtures("restore_logging")
+CSVS = (
+    "runs", "voxel_spacings", "tomograms", "features", "picks", "meshes", "segmentations",
+    "instance_segmentations", "panoptic_segmentations", "objects",
+)  # fmt: skip
+
+
+def export(config: str, project: Path, *args: str) -> Path:
+    """Our ``copick config export-croissant`` on the project; the manifest's path."""
+    words = ["config", "export-croissant", "--config", config, "--project-root", str(project)]
+    ok(invoke([*words, "--base-url", project.as_uri() + "/", *args]))
+    return project / "Croissant" / "metadata.json"
+
+
+@pytest.fixture(scope="module")
+def twin_projects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[str, Path]]:
+    """One project copied twice at the same path length ("ours", "refs"), exported by each side."""
+    base = tmp_path_factory.mktemp("croissant-twins")
+    make_project(base / "made")
+    found = {}
+    for side in ("ours", "refs"):
+        shutil.copytree(base / "made", base / side)
+        config = base / side / "config.json"
+        config.write_text(config.read_text().replace(str(base / "made"), str(base / side)))
+        found[side] = (str(config), base / side / "proj")
+    return found
+
+
+ARGS = [
+    "--split",
+    "train=TS_001",
+    "--split",
+    "custom=TS_003",
+    "--runs",
+    "TS_001,TS_003",
+    "--picks",
+    "ribosome:alice/*",
+]
+
+
+def _document(manifest: Path, side: str) -> dict:
+    document = json.loads(manifest.read_text().replace(f"/{side}/", "/SIDE/"))
+    for key in ("version", "datePublished"):
+        document.pop(key)
+    return document
+
+
+def test_our_manifest_is_the_reference_manifest(twin_projects):
+    ours = export(*twin_projects["ours"], *ARGS)
+    refs = reference_export(*twin_projects["refs"], *ARGS)
+    for name in CSVS:
+        assert (ours.parent / f"{name}.csv").read_bytes() == (refs.parent / f"{name}.csv").read_bytes(), name
+    assert _document(ours, "ours") == _document(refs, "refs")
+    assert not ours.read_bytes().endswith(b"\n") and b"\r\n" in (ours.parent / "runs.csv").read_bytes()
+
+
+def test_reference_reads_our_manifest_as_we_do(twin_projects, tmp_path):
+    config, project = twin_projects["ours"]
+    manifest = export(config, project, *SPLITS, "--force")
+    script = Path(__file__).with_name("croissant_describe.py")
+    python = str(Path(refenv_python()))
+    proc = subprocess.run(
+        [python, str(script), str(manifest), str(tmp_path / "ref-overlay")],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path, env=clean_env(),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    theirs = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert theirs == expected(config, SPLIT_OF)
+    assert describe(copick.from_croissant(str(manifest), str(tmp_path / "overlay"))) == theirs
+
+
+def refenv_python() -> str:
+    from test_croissant import refenv
+
+    return refenv.reference_python(skip_if_unavailable=True)
+
+
+def clean_env() -> dict[str, str]:
+    from test_croissant import refenv
+
+    return refenv.clean_env()
+
+
+def test_filters_keep_what_they_select(tmp_path):
+    config = make_project(tmp_path)
+    root = copick.from_file(config)
+    root.get_run("TS_002").new_picks("ribosome", "2", "bob").from_numpy(__import__("numpy").ones((2, 3)))
+    manifest = export(config, tmp_path / "proj", "--runs", "TS_002", "--picks", "ribosome:bob/*",
+                      "--tomograms", "nothing@10.0", "--no-file-sha256", "--objects", "membrane")  # fmt: skip
+    opened = copick.from_croissant(str(manifest), str(tmp_path / "overlay"))
+    assert [r.name for r in opened.runs] == ["TS_002"]
+    run = opened.runs[0]
+    assert [(p.user_id, p.session_id) for p in run.picks] == [("bob", "2")]
+    assert run.voxel_spacings[0].tomograms == [] and run.split is None
+    assert opened.splits == {}
+    meshes = (manifest.parent / "meshes.csv").read_text().splitlines()
+    assert meshes[1].endswith(",") and len(meshes) == 2
+    assert (manifest.parent / "objects.csv").read_text().splitlines() == ["name,url"]
+
+
+def test_existing_manifest_needs_force_and_emit_config_opens(tmp_path):
+    config = make_project(tmp_path)
+    project = tmp_path / "proj"
+    export(config, project)
+    words = ["config", "export-croissant", "--config", config, "--project-root", str(project)]
+    result = invoke([*words, "--base-url", project.as_uri()])
+    assert_one_error(result, "metadata.json already exists", "--force")
+    emitted = tmp_path / "mlc.json"
+    overlay = tmp_path / "overlay"
+    export(config, project, "--force", "--split", "test=TS_002", "--emit-config", str(emitted),
+           "--config-overlay", str(overlay))  # fmt: skip
+    written = json.loads(emitted.read_text())
+    assert written["config_type"] == "mlcroissant" and written["overlay_root"] == str(overlay)
+    root = copick.from_file(str(emitted))
+    assert root.mode == "B" and [r.name for r in root.get_runs_in_split("test")] == ["TS_002"]
+    assert describe(root) == expected(config, {"TS_002": "test"})
+
+
+def test_config_mlcroissant_writes_a_config_that_opens(tmp_path):
+    config = make_project(tmp_path)
+    manifest = export(config, tmp_path / "proj", *SPLITS)
+    output = tmp_path / "mlc.json"
+    ok(invoke(["config", "mlcroissant", "--croissant-url", str(manifest), "--overlay", str(tmp_path / "ov"),
+               "--static-fs-args", '{"auto_mkdir": true}', "--output", str(output)]))  # fmt: skip
+    written = json.loads(output.read_text())
+    assert written["croissant_url"] == str(manifest) and written["static_fs_args"] == {"auto_mkdir": True}
+    assert written["overlay_fs_args"] == {"auto_mkdir": True}
+    root = copick.from_file(str(output))
+    assert [r.name for r in root.runs] == list(RUNS) and root.runs[2].split == "val"
+    bad = invoke(["config", "mlcroissant", "--croissant-url", str(manifest), "--overlay-fs-args", "[1]"])
+    assert bad.exit_code == 2 and "JSON object" in bad.output
+    words = ["config", "export-croissant", "--config", config, "--project-root", str(tmp_path / "proj")]
+    empty = invoke([*words, "--base-url", "https://x.org/p", "--split", "test="])
+    assert empty.exit_code == 2 and "no runs listed for split 'test'" in empty.output
