@@ -241,11 +241,8 @@ def _relion_r(angles: np.ndarray) -> np.ndarray:
 
 
 def test_star_pixel_size_rule_orientation_and_origin(tmp_path: Path) -> None:
-    from copick.formats.relion import (
-        read_star_particles_with_optics,
-        relion_coordinates_to_angstrom,
-        relion_particles_to_picks,
-    )
+    from copick.formats.relion import relion_coordinates_to_angstrom, relion_particles_to_picks
+    from copick.formats.relion_star import read_star_particles_with_optics
 
     df = _star_particles()
     optics = pd.DataFrame(
@@ -274,9 +271,9 @@ def test_star_rules_centered_legacy_and_errors(tmp_path: Path, caplog: pytest.Lo
     from copick.formats.relion import (
         RelionPixelSizeError,
         RelionTomogramCenterError,
-        read_relion_tomograms,
         relion_coordinates_to_angstrom,
     )
+    from copick.formats.relion_star import read_relion_tomograms
 
     df = pd.DataFrame(
         {
@@ -321,7 +318,7 @@ def test_star_rules_centered_legacy_and_errors(tmp_path: Path, caplog: pytest.Lo
 
 
 def test_star_export_columns_and_round_trip(tmp_path: Path) -> None:
-    from copick.formats import relion, relion_write
+    from copick.formats import relion, relion_star, relion_write
 
     picks = _picks(4)
     center = np.array([500.0, 400.0, 100.0])
@@ -343,7 +340,7 @@ def test_star_export_columns_and_round_trip(tmp_path: Path) -> None:
     path = relion_write.write_star_particles(
         str(tmp_path / "o.star"), table, relion_write.optics_table([(1, "TS_1", 1.25, None)])
     )
-    particles, optics = relion.read_star_particles_with_optics(path)
+    particles, optics = relion_star.read_star_particles_with_optics(path)
     for version in ("relion4", "relion5"):
         positions, _ = relion.relion_coordinates_to_angstrom(
             particles, optics=optics, centers={"TS_1": options.center}, relion_version=version
@@ -373,7 +370,7 @@ def test_star_filament_frame_columns_round_trip() -> None:
 
 
 def test_star_without_particles_or_unreadable(tmp_path: Path) -> None:
-    from copick.formats.relion import read_star_particles
+    from copick.formats.relion_star import read_star_particles
 
     bad = tmp_path / "bad.star"
     bad.write_text("hello world\n")

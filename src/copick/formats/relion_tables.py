@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from copick.formats import relion, relion_write
+from copick.formats import relion, relion_star, relion_write
 from copick.formats.picks_json import PickArrays
 
 PerRun = Mapping[Any, Any]
@@ -111,7 +111,7 @@ def build_relion_star_tables(
     voxel_spacing: float | None = None,
     tomogram_centers: Mapping[str | None, tuple[float, float, float]] | None = None,
     tilt_series_pixel_size: float | Mapping[str | None, float] | None = None,
-    tomograms: Mapping[str, relion.RelionTomogram] | None = None,
+    tomograms: Mapping[str, relion_star.RelionTomogram] | None = None,
     include_optics: bool = True,
     instance_ids: Mapping[str | None, np.ndarray] | None = None,
     filament: bool = False,

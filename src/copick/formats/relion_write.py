@@ -19,9 +19,9 @@ from copick.formats.relion import (
     CENTERED_COLUMNS,
     COORDINATE_COLUMNS,
     SUBTOMO_COLUMNS,
-    RelionTomogram,
     matrix_to_relion_angles,
 )
+from copick.formats.relion_star import RelionTomogram
 
 _log = logging.getLogger(__name__)
 

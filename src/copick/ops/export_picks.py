@@ -60,7 +60,7 @@ def tomograms_table(tomograms_star: Any) -> dict[str, Any]:
         return {}
     if isinstance(tomograms_star, dict):
         return tomograms_star
-    from copick.formats.relion import read_relion_tomograms
+    from copick.formats.relion_star import read_relion_tomograms
 
     return read_relion_tomograms(str(tomograms_star))
 

@@ -30,7 +30,7 @@ def tomograms_arg(tomograms: Any) -> dict[str, Any] | None:
     """The ``tomograms.star`` entries: read from a path, the given dict, or None."""
     if tomograms is None or isinstance(tomograms, dict):
         return tomograms
-    from copick.formats.relion import read_relion_tomograms
+    from copick.formats.relion_star import read_relion_tomograms
 
     return read_relion_tomograms(str(tomograms))
 
@@ -46,9 +46,9 @@ def _star_groups(
     relion_version: str | None,
 ) -> tuple[dict[str, PickArrays], int]:
     """Picks per rlnTomoName (one group ``run_filter`` for single-run imports) and the rows left out."""
-    from copick.formats import relion
+    from copick.formats import relion, relion_star
 
-    particles, optics = relion.read_star_particles_with_optics(file_path)
+    particles, optics = relion_star.read_star_particles_with_optics(file_path)
     tomos = tomograms_arg(tomograms)
     left_out = 0
     if run_filter is not None:

@@ -94,7 +94,7 @@ def relion_tomogram_sources(
     Relative paths are resolved against ``base_dir`` (the RELION project); the voxel size is
     ``voxel_size`` or the STAR file's pixel size x binning. Missing files are noted in ``skipped``.
     """
-    from copick.formats.relion import read_tomograms_table
+    from copick.formats.relion_star import read_tomograms_table
 
     if half not in HALVES:
         raise InvalidDataError(f"half must be one of {', '.join(HALVES)}, got {half!r}.")

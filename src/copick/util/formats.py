@@ -19,13 +19,8 @@ from copick.formats import rotations as _rot
 from copick.formats.common import get_picks_format_from_extension, get_volume_format_from_extension
 from copick.formats.index_maps import read_dynamo_tomolist, read_index_map, read_index_map_inverse
 from copick.formats.picks_json import PickArrays
-from copick.formats.relion import (
-    RelionPixelSizeError,
-    RelionTomogram,
-    RelionTomogramCenterError,
-    read_star_particles,
-    read_star_particles_with_optics,
-)
+from copick.formats.relion import RelionPixelSizeError, RelionTomogramCenterError
+from copick.formats.relion_star import RelionTomogram, read_star_particles, read_star_particles_with_optics
 from copick.formats.relion_tables import (
     build_relion_particles_df,
     build_relion_star_tables,

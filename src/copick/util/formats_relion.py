@@ -1,5 +1,5 @@
 """The RELION STAR helpers of ``copick.util.formats`` (1.31's names and signatures) over
-``copick.formats.relion`` and ``copick.formats.relion_write``."""
+``copick.formats.relion``, ``copick.formats.relion_star`` and ``copick.formats.relion_write``."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 
 from copick.formats import relion as _relion
+from copick.formats import relion_star as _star
 from copick.formats import relion_write
-from copick.formats.relion import RelionTomogram
+from copick.formats.relion_star import RelionTomogram
 
 
 def detect_relion_version(df: Any) -> str:
@@ -27,20 +28,20 @@ def get_tomogram_centers_from_copick(
 
 def read_relion_tomograms(tomograms_star_path: str) -> dict[str, RelionTomogram]:
     """The entries of a RELION ``tomograms.star`` by tomogram name."""
-    return _relion.read_relion_tomograms(tomograms_star_path)
+    return _star.read_relion_tomograms(tomograms_star_path)
 
 
 def read_relion5_tomogram_centers(tomograms_star_path: str) -> dict[str, tuple[float, float, float]]:
     """Tomogram centres (Angstrom, x/y/z) of a RELION 5 ``tomograms.star``."""
     return {
         k: tuple(float(v) for v in c)
-        for k, c in _relion.read_relion5_tomogram_centers(tomograms_star_path).items()
+        for k, c in _star.read_relion5_tomogram_centers(tomograms_star_path).items()
     }
 
 
 def read_star_particles_grouped(path: str) -> dict[str, Any]:
     """The particles of a STAR file by ``rlnTomoName``."""
-    return _relion.read_star_particles_grouped(path)[0]
+    return _star.read_star_particles_grouped(path)[0]
 
 
 def group_star_particles_by_tomogram(df: Any) -> dict[str, Any]:

@@ -196,9 +196,9 @@ def _write_dynamo(path: str, data: Any, voxel_size: float, tomogram_index: int =
 
 
 def _read_star(path: str, voxel_size: float | None = None, **options: Any) -> Any:
-    from copick.formats import relion
+    from copick.formats import relion, relion_star
 
-    particles, optics = relion.read_star_particles_with_optics(path)
+    particles, optics = relion_star.read_star_particles_with_optics(path)
     positions, _ = relion.relion_coordinates_to_angstrom(
         particles, optics=optics, voxel_size=voxel_size, source=path, **options
     )
