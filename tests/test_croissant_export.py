@@ -77,28 +77,22 @@ def test_our_manifest_is_the_reference_manifest(twin_projects):
 def test_reference_reads_our_manifest_as_we_do(twin_projects, tmp_path):
     config, project = twin_projects["ours"]
     manifest = export(config, project, *SPLITS, "--force")
-    script = Path(__file__).with_name("croissant_describe.py")
-    python = str(Path(refenv_python()))
-    proc = subprocess.run(
-        [python, str(script), str(manifest), str(tmp_path / "ref-overlay")],
-        capture_output=True, text=True, timeout=300, cwd=tmp_path, env=clean_env(),
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    theirs = json.loads(proc.stdout.strip().splitlines()[-1])
+    theirs = reference_describe(manifest, tmp_path / "ref-overlay")
     assert theirs == expected(config, SPLIT_OF)
     assert describe(copick.from_croissant(str(manifest), str(tmp_path / "overlay"))) == theirs
 
 
-def refenv_python() -> str:
+def reference_describe(manifest: Path, overlay: Path) -> dict:
+    """The project of ``manifest`` as copick 1.31.0 opens it (``croissant_describe.py``)."""
     from test_croissant import refenv
 
-    return refenv.reference_python(skip_if_unavailable=True)
-
-
-def clean_env() -> dict[str, str]:
-    from test_croissant import refenv
-
-    return refenv.clean_env()
+    script = Path(__file__).with_name("croissant_describe.py")
+    proc = subprocess.run(
+        [refenv.reference_python(skip_if_unavailable=True), str(script), str(manifest), str(overlay)],
+        capture_output=True, text=True, timeout=300, cwd=overlay.parent, env=refenv.clean_env(),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def test_filters_keep_what_they_select(tmp_path):
@@ -152,3 +146,27 @@ def test_config_mlcroissant_writes_a_config_that_opens(tmp_path):
     words = ["config", "export-croissant", "--config", config, "--project-root", str(tmp_path / "proj")]
     empty = invoke([*words, "--base-url", "https://x.org/p", "--split", "test="])
     assert empty.exit_code == 2 and "no runs listed for split 'test'" in empty.output
+
+
+def test_set_splits_edits_the_runs_table_and_both_implementations_read_it(tmp_path):
+    config = make_project(tmp_path)
+    manifest = export(config, tmp_path / "proj", *SPLITS)
+    words = ["config", "set-splits", "--croissant", str(manifest)]
+    ok(invoke([*words, "--split", "test=TS_003,TS_001", "--unassign", "TS_002"]))
+    assert (manifest.parent / "runs.csv").read_text().splitlines()[1:] == [
+        "TS_001,,test",
+        "TS_002,,",
+        "TS_003,,test",
+    ]
+    root = copick.from_croissant(str(manifest), str(tmp_path / "overlay"))
+    assert root.splits == {"test": ["TS_001", "TS_003"]}
+    theirs = reference_describe(manifest, tmp_path / "o2")
+    assert {name: run["split"] for name, run in theirs["runs"].items()} == {
+        "TS_001": "test",
+        "TS_002": None,
+        "TS_003": "test",
+    }
+    ok(invoke([*words, "--clear-all"]))
+    assert copick.from_croissant(str(manifest), str(tmp_path / "overlay")).splits == {}
+    assert "copick/splits" not in manifest.read_text()
+    assert_one_error(invoke([*words, "--split", "train=TS_404"]), "no run TS_404")

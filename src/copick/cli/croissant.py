@@ -227,3 +227,50 @@ def export_croissant(config_path: str, project_root: str, base_url: str, **optio
             _json_object(options["config_croissant_fs_args"], "--config-croissant-fs-args"),
         )
         logger.info(f"Wrote mlcroissant config {_write_json(options['emit_config'], document)}")
+
+
+@click.command("set-splits", short_help="Edit train/val/test split assignments on an existing Croissant.")
+@click.option(
+    "--croissant", "manifest", required=True, help="Path / URL of the Croissant metadata.json (writable)."
+)
+@click.option(
+    "--split",
+    "split_flags",
+    multiple=True,
+    help="Assign runs to a split: 'train=TS_001,TS_002' (repeatable).",
+)
+@click.option(
+    "--splits-file",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False),
+    help="CSV with columns 'split' and 'run'; --split flags override its splits of the same name.",
+)
+@click.option("--clear-all", is_flag=True, help="Clear every run's split before applying the new mapping.")
+@click.option(
+    "--unassign", default=None, help="Comma-separated run names whose split is cleared (after the mapping)."
+)
+@quiet_option
+@add_debug_option
+@domain_errors
+def set_splits(
+    manifest: str,
+    split_flags: tuple[str, ...],
+    splits_file: str | None,
+    clear_all: bool,
+    unassign: str | None,
+    debug: bool,
+) -> None:
+    """Assign runs of an exported manifest to ML splits (the runs table's split column).
+
+    \b
+    Example:
+      copick config set-splits --croissant proj/Croissant/metadata.json \\
+          --split train=TS_001,TS_002 --split val=TS_003 --unassign TS_004
+    """
+    from copick.ops.croissant_splits import set_splits as apply
+
+    logger = start(__name__, debug)
+    url = manifest if "://" in manifest else os.path.abspath(manifest)
+    found = apply(url, _splits(split_flags, splits_file), _names(unassign) or [], clear_all)
+    summary = "; ".join(f"{name}: {len(runs)} runs" for name, runs in found.items()) or "no splits"
+    logger.info(f"Updated splits in {url} ({summary})")

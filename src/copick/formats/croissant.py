@@ -271,6 +271,22 @@ def manifest_document(
     }
 
 
+def with_splits(document: dict[str, Any], splits: Iterable[str], runs_sha256: str) -> dict[str, Any]:
+    """``document`` after its runs table changed to ``runs_sha256``, with the ``splits`` record set
+    (and the runs' ``split`` reference to it) naming ``splits``, or without both when there are none."""
+    splits = list(dict.fromkeys(splits))
+    for entry in document.get("distribution", []):
+        if entry.get("@id") == TABLE["runs"].file_id:
+            entry["sha256"] = runs_sha256
+    record_sets = [r for r in document["recordSet"] if r.get("@id") != "copick/splits"]
+    for i, record_set in enumerate(record_sets):
+        if record_set.get("@id") == "copick/runs":
+            record_sets[i] = _record_set(TABLE["runs"], bool(splits))
+    if splits:
+        record_sets.append(_splits_record_set(splits))
+    return {**document, "recordSet": record_sets}
+
+
 def _record_set(table: Table, with_splits: bool) -> dict[str, Any]:
     fields = []
     for column, data_type in table.columns:
