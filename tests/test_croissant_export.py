@@ -1,7 +1,8 @@
-"""``copick config export-croissant`` and ``copick config mlcroissant``: our manifest of a project is
-the one copick 1.31.0 writes (same CSV bytes, same document but for the writer's version and the
-date), copick 1.31.0 reads it as we do, and the filters (runs, URIs, splits, no file hashes) keep
-what they select. The reference runs as a subprocess (``test_croissant.py``'s helpers).
+"""``copick config export-croissant`` / ``mlcroissant`` / ``set-splits`` / ``append-croissant``: our
+manifest of a project is the one copick 1.31.0 writes (same CSV bytes, same document but for the
+writer's version and the date), copick 1.31.0 reads it as we do, the filters (runs, URIs, splits, no
+file hashes) keep what they select, and edited manifests (splits, appended rows) read the same in
+both. The reference runs as a subprocess (``test_croissant.py``'s helpers).
 """
 
 from __future__ import annotations
@@ -170,3 +171,21 @@ def test_set_splits_edits_the_runs_table_and_both_implementations_read_it(tmp_pa
     assert copick.from_croissant(str(manifest), str(tmp_path / "overlay")).splits == {}
     assert "copick/splits" not in manifest.read_text()
     assert_one_error(invoke([*words, "--split", "train=TS_404"]), "no run TS_404")
+
+
+def test_append_croissant_unions_rows_of_another_project(tmp_path):
+    first, second = make_project(tmp_path / "a"), make_project(tmp_path / "b")
+    manifest = export(first, tmp_path / "a" / "proj", "--runs", "TS_001", "--split", "train=TS_001")
+    words = ["config", "append-croissant", "--croissant", str(manifest), "--source-config", second]
+    ok(invoke([*words, "--runs", "TS_001,TS_002", "--picks", "ribosome:*/*", "--split", "val=TS_002"]))
+    picks = (manifest.parent / "picks.csv").read_text().splitlines()
+    source = json.loads(Path(second).read_text())["overlay_root"]
+    assert [line.split(",")[5] for line in picks[1:]] == [
+        f"{source}/ExperimentRuns/{run}/Picks/alice_1_ribosome.json" for run in ("TS_001", "TS_002")
+    ]
+    root = copick.from_croissant(str(manifest), str(tmp_path / "overlay"))
+    assert root.splits == {"train": ["TS_001"], "val": ["TS_002"]}
+    want = expected(second, {"TS_001": "train", "TS_002": "val"})
+    want["runs"].pop("TS_003")
+    assert describe(root) == want
+    assert reference_describe(manifest, tmp_path / "ref-overlay") == want

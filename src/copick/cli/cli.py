@@ -100,7 +100,7 @@ def add_core_commands(group: click.Group) -> click.Group:
     from copick.cli.cache import cache
     from copick.cli.check import check
     from copick.cli.config import config
-    from copick.cli.croissant import export_croissant, mlcroissant, set_splits
+    from copick.cli.croissant import append_croissant, export_croissant, mlcroissant, set_splits
     from copick.cli.dataportal import dataportal
     from copick.cli.deposit import deposit
     from copick.cli.export import export
@@ -115,6 +115,7 @@ def add_core_commands(group: click.Group) -> click.Group:
     config.add_command(dataportal)
     config.add_command(mlcroissant)
     config.add_command(export_croissant)
+    config.add_command(append_croissant)
     config.add_command(set_splits)
     for command in (add, browse, cache, config, cp, deposit, export, info, mv, new, rm, stats, sync):
         group.add_command(command)

@@ -114,11 +114,61 @@ def _names(value: str | None) -> list[str] | None:
 
 
 _URI_HELP = "Copick URI selecting {} (repeatable; omit to include all)."
+_SPLIT_HELP = "Assign runs to a split: 'train=TS_001,TS_002' (repeatable)."
 #: URI object type of each filter flag.
 _URI_FLAGS = (
     ("tomogram", "tomograms"), ("feature", "features"), ("picks", "picks"), ("mesh", "meshes"),
     ("segmentation", "segmentations"),
 )  # fmt: skip
+
+
+def _selection(options: dict[str, Any]) -> Any:
+    """The ``CroissantSelection`` of the filter options (--runs, URIs, --objects, splits)."""
+    from copick.ops.croissant_export import CroissantSelection
+
+    return CroissantSelection(
+        runs=_names(options["runs"]),
+        uris={kind: options[flag] for kind, flag in _URI_FLAGS},
+        objects=_names(options["objects"]),
+        splits=_splits(options["split_flags"], options["splits_file"]),
+    )
+
+
+def _apply(func: Any, options: list[Any]) -> Any:
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _split_options(func: Any) -> Any:
+    """``--split`` / ``--splits-file``: run names per ML split."""
+    splits_file = click.option(
+        "--splits-file",
+        default=None,
+        type=click.Path(exists=True, dir_okay=False),
+        help="CSV with columns 'split' and 'run'; --split flags override its splits of the same name.",
+    )
+    return _apply(
+        func, [click.option("--split", "split_flags", multiple=True, help=_SPLIT_HELP), splits_file]
+    )
+
+
+def _filter_options(func: Any) -> Any:
+    """The selection options export-croissant and append-croissant share."""
+    uri_options = [
+        click.option(f"--{flag}", multiple=True, help=_URI_HELP.format(flag)) for _, flag in _URI_FLAGS
+    ]
+    return _apply(
+        _split_options(func),
+        [
+            click.option("--runs", default=None, help="Comma-separated run names to include (omit: all)."),
+            *uri_options,
+            click.option(
+                "--objects", default=None, help="Comma-separated names of objects whose maps are listed."
+            ),
+            click.option("--no-file-sha256", is_flag=True, help="Skip the sha256 of picks and mesh files."),
+        ],
+    )
 
 
 @click.command("export-croissant", short_help="Export a copick project to an mlcroissant manifest.")
@@ -142,7 +192,6 @@ _URI_FLAGS = (
 @click.option("--license", "license_", default="CC-BY-4.0", show_default=True, help="Dataset license.")
 @click.option("--cite-as", default="", help="Citation string.")
 @click.option("--date-published", default=None, help="ISO date (default: today).")
-@click.option("--no-file-sha256", is_flag=True, help="Skip the sha256 of picks and mesh files.")
 @click.option(
     "--emit-config",
     default=None,
@@ -159,27 +208,7 @@ _URI_FLAGS = (
     default=None,
     help="JSON fsspec arguments for the manifest in the emitted config.",
 )
-@click.option("--runs", default=None, help="Comma-separated run names to include (omit: all).")
-@click.option("--tomograms", multiple=True, help=_URI_HELP.format("tomograms"))
-@click.option("--features", multiple=True, help=_URI_HELP.format("feature maps"))
-@click.option("--picks", multiple=True, help=_URI_HELP.format("picks"))
-@click.option("--meshes", multiple=True, help=_URI_HELP.format("meshes"))
-@click.option("--segmentations", multiple=True, help=_URI_HELP.format("segmentations"))
-@click.option(
-    "--objects", default=None, help="Comma-separated object names whose maps are listed (omit: all)."
-)
-@click.option(
-    "--split",
-    "split_flags",
-    multiple=True,
-    help="Assign runs to a split: 'train=TS_001,TS_002' (repeatable).",
-)
-@click.option(
-    "--splits-file",
-    default=None,
-    type=click.Path(exists=True, dir_okay=False),
-    help="CSV with columns 'split' and 'run'; --split flags override its splits of the same name.",
-)
+@_filter_options
 @quiet_option
 @add_debug_option
 @domain_errors
@@ -193,15 +222,10 @@ def export_croissant(config_path: str, project_root: str, base_url: str, **optio
           --base-url https://data.example.org/proj/ --split train=TS_001,TS_002 --split val=TS_003
     """
     import copick
-    from copick.ops.croissant_export import CroissantSelection, export_croissant, mlcroissant_config
+    from copick.ops.croissant_export import export_croissant, mlcroissant_config
 
     logger = start(__name__, options.pop("debug"))
-    selection = CroissantSelection(
-        runs=_names(options["runs"]),
-        uris={kind: options[flag] for kind, flag in _URI_FLAGS},
-        objects=_names(options["objects"]),
-        splits=_splits(options["split_flags"], options["splits_file"]),
-    )
+    selection = _selection(options)
     info = {
         "name": options["dataset_name"],
         "description": options["description"],
@@ -233,18 +257,7 @@ def export_croissant(config_path: str, project_root: str, base_url: str, **optio
 @click.option(
     "--croissant", "manifest", required=True, help="Path / URL of the Croissant metadata.json (writable)."
 )
-@click.option(
-    "--split",
-    "split_flags",
-    multiple=True,
-    help="Assign runs to a split: 'train=TS_001,TS_002' (repeatable).",
-)
-@click.option(
-    "--splits-file",
-    default=None,
-    type=click.Path(exists=True, dir_okay=False),
-    help="CSV with columns 'split' and 'run'; --split flags override its splits of the same name.",
-)
+@_split_options
 @click.option("--clear-all", is_flag=True, help="Clear every run's split before applying the new mapping.")
 @click.option(
     "--unassign", default=None, help="Comma-separated run names whose split is cleared (after the mapping)."
@@ -267,10 +280,45 @@ def set_splits(
       copick config set-splits --croissant proj/Croissant/metadata.json \\
           --split train=TS_001,TS_002 --split val=TS_003 --unassign TS_004
     """
-    from copick.ops.croissant_splits import set_splits as apply
+    from copick.ops.croissant_edit import set_splits as apply
 
     logger = start(__name__, debug)
     url = manifest if "://" in manifest else os.path.abspath(manifest)
     found = apply(url, _splits(split_flags, splits_file), _names(unassign) or [], clear_all)
     summary = "; ".join(f"{name}: {len(runs)} runs" for name, runs in found.items()) or "no splits"
     logger.info(f"Updated splits in {url} ({summary})")
+
+
+@click.command(
+    "append-croissant", short_help="Append filtered rows from a copick project into an existing Croissant."
+)
+@click.option(
+    "--croissant", "manifest", required=True, help="Path / URL of the Croissant metadata.json (writable)."
+)
+@click.option(
+    "--source-config",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Config of the (filesystem) project whose rows are appended.",
+)
+@_filter_options
+@quiet_option
+@add_debug_option
+@domain_errors
+def append_croissant(manifest: str, source_config: str, **options: Any) -> None:
+    """Union rows of another project into an exported manifest: rows with the key of an existing row
+    replace it, URLs are absolute, runs keep their split unless --split names them.
+
+    \b
+    Example:
+      copick config append-croissant --croissant proj/Croissant/metadata.json \\
+          --source-config other/config.json --picks "ribosome:*/*" --split train=TS_005
+    """
+    import copick
+    from copick.ops.croissant_edit import append_croissant as append
+
+    logger = start(__name__, options.pop("debug"))
+    url = manifest if "://" in manifest else os.path.abspath(manifest)
+    counts = append(url, copick.from_file(source_config), _selection(options), not options["no_file_sha256"])
+    summary = ", ".join(f"{n} {name}" for name, n in counts.items()) or "no rows"
+    logger.info(f"Appended rows into {url} ({summary})")

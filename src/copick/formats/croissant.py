@@ -182,7 +182,7 @@ def read_manifest(manifest_url: str, read: Callable[[str], bytes], base_url: str
         url = files.get(columns[0][1])
         if url is None:
             raise CorruptFileError(f"{manifest_url}: record set {name!r} names no file of 'distribution'.")
-        rows[name] = _rows(read(_sidecar(url, here)), url, [c for c, _ in columns])
+        rows[name] = parse_csv(read(_sidecar(url, here)), url, [c for c, _ in columns])
     data_url = base_url or document.get("copick:baseUrl") or posixpath.dirname(here)
     return Manifest(document, str(data_url).rstrip("/"), rows)
 
@@ -206,7 +206,8 @@ def _sidecar(url: str, here: str) -> str:
     return posixpath.join(here, name) if posixpath.basename(parent) == MANIFEST_DIR else url
 
 
-def _rows(data: bytes, where: str, columns: list[str]) -> list[dict[str, str]]:
+def parse_csv(data: bytes, where: str, columns: Iterable[str]) -> list[dict[str, str]]:
+    """The rows of a CSV table (dicts by column); a missing column of ``columns`` is an error."""
     reader = csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
     missing = [c for c in columns if c not in (reader.fieldnames or ())]
     if missing:
@@ -271,13 +272,17 @@ def manifest_document(
     }
 
 
-def with_splits(document: dict[str, Any], splits: Iterable[str], runs_sha256: str) -> dict[str, Any]:
-    """``document`` after its runs table changed to ``runs_sha256``, with the ``splits`` record set
-    (and the runs' ``split`` reference to it) naming ``splits``, or without both when there are none."""
+def with_tables(
+    document: dict[str, Any], table_sha256: Mapping[str, str], splits: Iterable[str]
+) -> dict[str, Any]:
+    """``document`` after tables changed (their new sha256 by table name), with the ``splits``
+    record set (and the runs' ``split`` reference to it) naming ``splits``, or without both when
+    there are none."""
     splits = list(dict.fromkeys(splits))
+    ids = {TABLE[name].file_id: digest for name, digest in table_sha256.items()}
     for entry in document.get("distribution", []):
-        if entry.get("@id") == TABLE["runs"].file_id:
-            entry["sha256"] = runs_sha256
+        if entry.get("@id") in ids:
+            entry["sha256"] = ids[entry["@id"]]
     record_sets = [r for r in document["recordSet"] if r.get("@id") != "copick/splits"]
     for i, record_set in enumerate(record_sets):
         if record_set.get("@id") == "copick/runs":

@@ -63,7 +63,7 @@ def export_croissant(
             f"{layer.path(target)} already exists; pass --force to overwrite it "
             "(or append-croissant to add rows to it)."
         )
-    tables = _table_rows(root, os.path.abspath(project_root), selection, file_sha256)
+    tables = table_rows(root, os.path.abspath(project_root), selection, file_sha256)
     digests = {}
     for table in fmt.TABLES:
         data = fmt.csv_bytes(table, tables[table.name])
@@ -95,8 +95,11 @@ def _split_names(splits: Mapping[str, list[str]]) -> list[str]:
     return [name for name, runs in splits.items() if runs]
 
 
-def _table_rows(root: Any, base: str, selection: CroissantSelection, file_sha256: bool) -> dict[str, list]:
-    """Every table's rows (dicts by column) for the selected runs."""
+def table_rows(
+    root: Any, base: str, selection: CroissantSelection, file_sha256: bool, url_prefix: str = ""
+) -> dict[str, list]:
+    """Every table's rows (dicts by column) for the selected runs; URLs are paths relative to the
+    folder ``base``, after ``url_prefix`` (``""``: relative URLs, resolved against the base URL)."""
     from copick.formats.croissant import TABLES, cell, sha256
 
     split_of = {run: name for name, runs in selection.splits.items() for run in runs}
@@ -110,10 +113,12 @@ def _table_rows(root: Any, base: str, selection: CroissantSelection, file_sha256
             for tomogram in vs.tomograms:
                 ids = {"run": run.name, "voxel_size": vs.voxel_size, "tomo_type": tomogram.tomo_type}
                 if _keep(wanted, "tomogram", tomogram):
-                    rows["tomograms"].append({**ids, "url": _relative(_tomogram_path(tomogram), base)})
+                    rows["tomograms"].append(
+                        {**ids, "url": url_prefix + _relative(_tomogram_path(tomogram), base)}
+                    )
                 for features in tomogram.features:
                     if _keep(wanted, "feature", features):
-                        url = _relative(features.path, base)
+                        url = url_prefix + _relative(features.path, base)
                         rows["features"].append({**ids, "feature_type": features.feature_type, "url": url})
         for table, entities, kind in (("picks", run.picks, "picks"), ("meshes", run.meshes, "mesh")):
             for entity in entities:
@@ -124,7 +129,7 @@ def _table_rows(root: Any, base: str, selection: CroissantSelection, file_sha256
                     "user_id": entity.user_id,
                     "session_id": entity.session_id,
                     "object_name": entity.pickable_object_name,
-                    "url": _relative(entity.path, base),
+                    "url": url_prefix + _relative(entity.path, base),
                 }
                 data = _file_bytes(entity) if file_sha256 or kind == "picks" else None
                 if kind == "picks":
@@ -141,12 +146,12 @@ def _table_rows(root: Any, base: str, selection: CroissantSelection, file_sha256
                 "session_id": segmentation.session_id,
                 "name": segmentation.name,
                 "is_multilabel": cell(segmentation.is_multilabel),
-                "url": _relative(segmentation.path, base),
+                "url": url_prefix + _relative(segmentation.path, base),
             }
             rows[_segmentation_table(segmentation)].append(row)
     for obj in root.pickable_objects:
         if obj.is_particle and (selection.objects is None or obj.name in selection.objects):
-            rows["objects"].append({"name": obj.name, "url": f"Objects/{obj.name}.zarr"})
+            rows["objects"].append({"name": obj.name, "url": f"{url_prefix}Objects/{obj.name}.zarr"})
     return rows
 
 
