@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import Field
 
 from copick.entities.root import CopickRoot
+from copick.impl.filesystem import _FilePaths, _LayerPaths
 from copick.impl.overlay import (
     CopickFeaturesOverlay,
     CopickFilamentsOverlay,
@@ -51,23 +52,6 @@ class CopickConfigMLCroissant(CopickConfig):
     overlay_fs_args: dict[str, Any] | None = {}
     croissant_fs_args: dict[str, Any] | None = {}
     static_fs_args: dict[str, Any] | None = {}
-
-
-class _LayerPaths:
-    """``static_path`` / ``overlay_path`` / ``fs_*`` of a folder-like entity."""
-
-    static_path = property(lambda self: self._storage.static.path(self._relpath))
-    overlay_path = property(lambda self: self._storage.overlay.path(self._relpath))
-    fs_static = property(lambda self: self._storage.static.fs)
-    fs_overlay = property(lambda self: self._storage.overlay.fs)
-    static_is_overlay = property(lambda self: self._storage.static_is_overlay)
-
-
-class _FilePaths:
-    """``path`` / ``directory`` / ``fs`` of a file entity."""
-
-    directory = property(lambda self: posixpath.dirname(self.path))
-    fs = property(lambda self: self._layer.fs)
 
 
 class CopickPicksMLC(_FilePaths, CopickPicksOverlay):
