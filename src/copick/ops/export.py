@@ -9,13 +9,8 @@ import os
 from typing import Any
 
 from copick.ops.export_common import ExportError, open_root
-from copick.ops.export_picks import (
-    export_picks,
-    export_picks_combined,
-    export_relion_particles,
-    run_indices,
-    tomograms_table,
-)
+from copick.ops.export_picks import export_picks, export_picks_combined, run_indices
+from copick.ops.export_relion import export_relion_particles, tomograms_table
 from copick.ops.export_volumes import export_segmentation, export_tomogram, segmentation_file_name
 
 __all__ = [
