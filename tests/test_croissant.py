@@ -8,6 +8,7 @@ export-croissant``, run as a subprocess) open here; see ``test_croissant_export.
 from __future__ import annotations
 
 import json
+import pickle
 import shutil
 import subprocess
 import sys
@@ -94,6 +95,8 @@ def test_manifest_written_by_reference_opens_here(reference_manifest, tmp_path):
     assert root.splits == {"train": ["TS_001", "TS_002"], "val": ["TS_003"]}
     assert [r.name for r in root.get_runs_in_split("train")] == ["TS_001", "TS_002"]
     assert root.config.name == copick.from_file(config).config.name
+    fresh = copick.from_croissant(str(manifest), overlay_root=str(tmp_path / "overlay"))
+    assert describe(pickle.loads(pickle.dumps(fresh))) == describe(root)  # roots go to process pools
 
 
 def test_config_of_type_mlcroissant_opens_the_manifest(reference_manifest, tmp_path):

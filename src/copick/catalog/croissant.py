@@ -168,8 +168,8 @@ class UnlistedCatalog:
         self.folders = folders
         self._listed = manifest.listed_paths()
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.folders, name)  # expect_runs, layer ...
+    def expect_runs(self, names: list[str]) -> None:
+        self.folders.expect_runs(names)
 
     def records(self, kind: str, run: str | None = None, voxel_size: float | None = None) -> list[Record]:
         listed = self._listed

@@ -10,6 +10,7 @@ keep 1.31's names and add what it offers on top of the entity API (``run.split``
 from __future__ import annotations
 
 import posixpath
+from functools import partial
 from typing import Any
 
 from pydantic import Field
@@ -121,7 +122,7 @@ class CopickRootMLC(CopickRoot):
         self.catalog = ManifestCatalog(
             manifest,
             base,
-            lambda url: Layer.from_url(url, config.static_fs_args),
+            partial(Layer.from_url, fs_args=config.static_fs_args),
             f"the Croissant manifest {config.croissant_url}",
             read_only=config.overlay_root is not None or base.read_only,
         )
