@@ -18,7 +18,6 @@ from typing import Any, NamedTuple, TypeVar
 from copick.catalog.project import ProjectStorage  # noqa: F401  (its old import path)
 from copick.errors import ReadOnlyError, UnsafePathError
 from copick.storage_local import copy_folder, create_new, read_file, replace_folder, write_atomic
-from copick.storage_local import write_atomic as _write_local_atomic  # noqa: F401  (until ops.open imports write_atomic)
 from copick.storage_remote import (
     Snapshot,
     find_all,

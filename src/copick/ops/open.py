@@ -94,7 +94,7 @@ def new_config(
     """Write a filesystem config at ``config`` for a project under ``overlay_root`` and open it."""
     import copick
     from copick.metadata import PickableObject
-    from copick.storage import _write_local_atomic
+    from copick.storage_local import write_atomic
 
     objects = [PickableObject.model_validate(o) if isinstance(o, dict) else o for o in pickable_objects or []]
     document = {
@@ -110,7 +110,7 @@ def new_config(
         document["overlay_fs_args"] = {"auto_mkdir": True}
         os.makedirs(overlay_root.split("://", 1)[-1], exist_ok=True)
     path = os.path.abspath(config)
-    _write_local_atomic(path, json.dumps(document, indent=4).encode())
+    write_atomic(path, json.dumps(document, indent=4).encode())
     return from_file(path)
 
 
