@@ -83,6 +83,17 @@ def test_reference_reads_our_manifest_as_we_do(twin_projects, tmp_path):
     assert describe(copick.from_croissant(str(manifest), str(tmp_path / "overlay"))) == theirs
 
 
+def reference_cli(*args: str) -> None:
+    """Run copick 1.31.0's ``copick`` with ``args``."""
+    from test_croissant import refenv
+
+    script = Path(refenv.reference_python(skip_if_unavailable=True)).parent / "copick"
+    proc = subprocess.run(
+        [str(script), *args], capture_output=True, text=True, timeout=300, env=refenv.clean_env()
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+
+
 def reference_describe(manifest: Path, overlay: Path) -> dict:
     """The project of ``manifest`` as copick 1.31.0 opens it (``croissant_describe.py``)."""
     from test_croissant import refenv
@@ -125,7 +136,7 @@ def test_existing_manifest_needs_force_and_emit_config_opens(tmp_path):
     export(config, project, "--force", "--split", "test=TS_002", "--emit-config", str(emitted),
            "--config-overlay", str(overlay))  # fmt: skip
     written = json.loads(emitted.read_text())
-    assert written["config_type"] == "mlcroissant" and written["overlay_root"] == str(overlay)
+    assert written["config_type"] == "mlcroissant" and written["overlay_root"] == f"local://{overlay}"
     root = copick.from_file(str(emitted))
     assert root.mode == "B" and [r.name for r in root.get_runs_in_split("test")] == ["TS_002"]
     assert describe(root) == expected(config, {"TS_002": "test"})
@@ -134,12 +145,14 @@ def test_existing_manifest_needs_force_and_emit_config_opens(tmp_path):
 def test_config_mlcroissant_writes_a_config_that_opens(tmp_path):
     config = make_project(tmp_path)
     manifest = export(config, tmp_path / "proj", *SPLITS)
-    output = tmp_path / "mlc.json"
-    ok(invoke(["config", "mlcroissant", "--croissant-url", str(manifest), "--overlay", str(tmp_path / "ov"),
-               "--static-fs-args", '{"auto_mkdir": true}', "--output", str(output)]))  # fmt: skip
+    args = ["--croissant-url", str(manifest), "--overlay", str(tmp_path / "ov")]
+    args += ["--overlay-fs-args", '{"a": 1}', "--static-fs-args", '{"auto_mkdir": true}']
+    output, theirs = tmp_path / "mlc.json", tmp_path / "ref-mlc.json"
+    ok(invoke(["config", "mlcroissant", *args, "--output", str(output)]))
+    reference_cli("config", "mlcroissant", *args, "--output", str(theirs))
     written = json.loads(output.read_text())
-    assert written["croissant_url"] == str(manifest) and written["static_fs_args"] == {"auto_mkdir": True}
-    assert written["overlay_fs_args"] == {"auto_mkdir": True}
+    assert written == json.loads(theirs.read_text())
+    assert written["overlay_root"] == f"local://{tmp_path / 'ov'}" and written["name"] == "copick project"
     root = copick.from_file(str(output))
     assert [r.name for r in root.runs] == list(RUNS) and root.runs[2].split == "val"
     bad = invoke(["config", "mlcroissant", "--croissant-url", str(manifest), "--overlay-fs-args", "[1]"])

@@ -67,25 +67,31 @@ def mlcroissant(
     output: str,
     debug: bool,
 ) -> None:
-    """Write a config reading the project an ML-Croissant manifest describes.
+    """Write a config reading the project an ML-Croissant manifest describes (the manifest is
+    opened: its project name and pickable objects go into the config).
 
     \b
     Example:
       copick config mlcroissant --croissant-url /data/proj/Croissant/metadata.json --overlay ./overlay
     """
-    from copick.ops.croissant_export import mlcroissant_config
+    from copick.ops.croissant_export import overlay_settings
+    from copick.ops.open import from_croissant
 
     logger = start(__name__, debug)
     url = croissant_url if "://" in croissant_url else os.path.abspath(croissant_url)
-    document = mlcroissant_config(
+    overlay_root, overlay_args = overlay_settings(overlay, _json_object(overlay_fs_args, "--overlay-fs-args"))
+    root = from_croissant(
         url,
-        overlay,
-        _json_object(overlay_fs_args, "--overlay-fs-args"),
-        _json_object(static_fs_args, "--static-fs-args"),
-        _json_object(croissant_fs_args, "--croissant-fs-args"),
+        overlay_root,
         base_url,
+        overlay_args,
+        _json_object(croissant_fs_args, "--croissant-fs-args"),
+        _json_object(static_fs_args, "--static-fs-args"),
+        output_path=os.path.abspath(output),
     )
-    logger.info(f"Wrote mlcroissant config {_write_json(output, document)} (manifest {url})")
+    logger.info(
+        f"Wrote mlcroissant config {os.path.abspath(output)} ({len(root.runs)} runs, mode {root.mode})"
+    )
 
 
 def _splits(flags: tuple[str, ...], splits_file: str | None) -> dict[str, list[str]]:

@@ -202,27 +202,38 @@ def _file_bytes(entity: Any) -> bytes:
         return f.read()
 
 
+def overlay_settings(
+    overlay: str | None, fs_args: Mapping[str, Any] | None
+) -> tuple[str | None, dict[str, Any]]:
+    """``(overlay_root, overlay_fs_args)`` of an overlay given as a URL or a local folder (as 1.31
+    stores it: ``local://<absolute path>``, ``auto_mkdir`` added unless the fs args set it)."""
+    args = dict(fs_args or {})
+    if not overlay:
+        return None, args
+    if "://" not in overlay:
+        overlay = "local://" + os.path.abspath(overlay)
+    if overlay.startswith(("file://", "local://")):
+        args.setdefault("auto_mkdir", True)
+    return overlay, args
+
+
 def mlcroissant_config(
     manifest_url: str,
     overlay: str | None = None,
     overlay_fs_args: Mapping[str, Any] | None = None,
     static_fs_args: Mapping[str, Any] | None = None,
     croissant_fs_args: Mapping[str, Any] | None = None,
-    base_url: str | None = None,
 ) -> dict[str, Any]:
-    """The JSON of a config reading the manifest at ``manifest_url`` (with an overlay: mode B).
-    Local overlays get ``auto_mkdir`` unless the fs args say otherwise."""
+    """The JSON config ``export-croissant --emit-config`` writes: it reads the manifest at
+    ``manifest_url`` (with an overlay: mode B); keys in 1.31's order."""
     document: dict[str, Any] = {
         "config_type": "mlcroissant",
         "pickable_objects": [],
         "croissant_url": manifest_url,
+        "static_fs_args": dict(static_fs_args or {}),
+        "croissant_fs_args": dict(croissant_fs_args or {}),
     }
-    if base_url:
-        document["croissant_base_url"] = base_url
-    if overlay:
-        local = "://" not in overlay or overlay.startswith(("file://", "local://"))
-        document["overlay_root"] = os.path.abspath(overlay) if "://" not in overlay else overlay
-        document["overlay_fs_args"] = {**({"auto_mkdir": True} if local else {}), **(overlay_fs_args or {})}
-    document["static_fs_args"] = dict(static_fs_args or {})
-    document["croissant_fs_args"] = dict(croissant_fs_args or {})
+    overlay_root, overlay_args = overlay_settings(overlay, overlay_fs_args)
+    if overlay_root is not None:
+        document.update(overlay_root=overlay_root, overlay_fs_args=overlay_args)
     return document
