@@ -133,8 +133,20 @@ def test_existing_manifest_needs_force_and_emit_config_opens(tmp_path):
     assert_one_error(result, "metadata.json already exists", "--force")
     emitted = tmp_path / "mlc.json"
     overlay = tmp_path / "overlay"
+    info = [
+        "--dataset-name",
+        "Curated",
+        "--license",
+        "MIT",
+        "--cite-as",
+        "Doe 2026",
+        "--date-published",
+        "2026-01-02",
+    ]
     export(config, project, "--force", "--split", "test=TS_002", "--emit-config", str(emitted),
-           "--config-overlay", str(overlay))  # fmt: skip
+           "--config-overlay", str(overlay), *info)  # fmt: skip
+    document = json.loads((project / "Croissant" / "metadata.json").read_text())
+    assert [document[k] for k in ("name", "license", "citeAs", "datePublished")] == info[1::2]
     written = json.loads(emitted.read_text())
     assert written["config_type"] == "mlcroissant" and written["overlay_root"] == f"local://{overlay}"
     root = copick.from_file(str(emitted))
