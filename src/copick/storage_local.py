@@ -9,10 +9,10 @@ import errno
 import functools
 import os
 import tempfile
-import uuid
 from typing import Any
 
 from copick import layout
+from copick.writers import owner_id
 
 
 def _current_umask() -> int:
@@ -61,7 +61,7 @@ def copy_folder(src: str, dest: str) -> None:
     import shutil
 
     parent, name = os.path.split(dest)
-    tmp = os.path.join(parent, f".{name}.copy-{uuid.uuid4().hex[:8]}")
+    tmp = os.path.join(parent, layout.temp_name(name, owner_id()))  # a killed copier's: check --fix
     shutil.copytree(src, tmp)
     replace_folder(tmp, dest)
 

@@ -6,7 +6,8 @@ Writers make (see ``copick.storage_local``, ``copick.storage`` and ``copick.stag
 * temporary files ``.<name>.<random>.tmp`` beside the file being written (also the old style
   ``.<name>.<uuid8>.tmp``), renamed or linked into place when complete; on remote layers
   ``.<name>.<owner>.tmp``;
-* staging folders ``.<name>.<owner>.tmp`` (and ``.tmp.old``) of image rewrites, ``owner`` being
+* staging folders ``.<name>.<owner>.tmp`` (and ``.tmp.old``) of image rewrites and of folder copies
+  swapped in on a local disk (``copick.storage_local.copy_folder``), ``owner`` being
   ``<host hash>-<pid>-<unix time>-<random>``;
 * on object stores, lock objects ``.<name>.lock`` holding the owner.
 
