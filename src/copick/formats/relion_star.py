@@ -94,13 +94,18 @@ def read_star_particles(path: str) -> Any:
     return read_star_particles_with_optics(path)[0]
 
 
+def group_by_tomogram(particles: Any) -> dict[str, Any]:
+    """{rlnTomoName (as text): its particles}, in the order the names first appear."""
+    names = particles["rlnTomoName"].astype(str)
+    return {str(name): group for name, group in particles.groupby(names, sort=False)}
+
+
 def read_star_particles_grouped(path: str) -> tuple[dict[str, Any], Any]:
     """({rlnTomoName: particles}, optics or None); a file without ``rlnTomoName`` is an error."""
     particles, optics = read_star_particles_with_optics(path)
     if "rlnTomoName" not in particles.columns:
         raise CorruptFileError(f"{path}: no rlnTomoName column, so particles cannot be assigned to runs.")
-    groups = {str(name): group for name, group in particles.groupby("rlnTomoName", sort=False)}
-    return groups, optics
+    return group_by_tomogram(particles), optics
 
 
 def _optional_float(row: Any, key: str) -> float | None:
@@ -122,6 +127,14 @@ def read_tomograms_table(path: str) -> Any:
             f"{path}: Required column 'rlnTomoName' not found in tomograms.star file (block data_{name})."
         )
     return table
+
+
+def relion_tomograms_from(tomograms: Any) -> dict[str, RelionTomogram] | None:
+    """The ``tomograms.star`` entries an import or export was given: read from a path, the given dict
+    itself, or None when none was given."""
+    if not tomograms or isinstance(tomograms, dict):
+        return tomograms or None
+    return read_relion_tomograms(str(tomograms))
 
 
 def read_relion_tomograms(path: str) -> dict[str, RelionTomogram]:

@@ -37,14 +37,10 @@ def _is_filament(root: Any, object_name: str, filament_columns: str) -> bool:
 
 
 def tomograms_table(tomograms_star: Any) -> dict[str, Any]:
-    """The ``tomograms.star`` entries by name: read from a path, or the given dict (empty when None)."""
-    if not tomograms_star:
-        return {}
-    if isinstance(tomograms_star, dict):
-        return tomograms_star
-    from copick.formats.relion_star import read_relion_tomograms
+    """The ``tomograms.star`` entries by name (see ``relion_tomograms_from``; empty when none given)."""
+    from copick.formats.relion_star import relion_tomograms_from
 
-    return read_relion_tomograms(str(tomograms_star))
+    return relion_tomograms_from(tomograms_star) or {}
 
 
 def _star_options(

@@ -10,6 +10,7 @@ from typing import Any
 
 from copick.errors import CopickError, InvalidDataError
 from copick.formats.common import MissingVoxelSizeError
+from copick.formats.relion_star import relion_tomograms_from
 from copick.ops.import_common import (
     DEFAULT_CHUNKS,
     ImportReport,
@@ -22,7 +23,6 @@ from copick.ops.import_picks import (
     add_picks_from_file,
     add_picks_grouped_from_file,
     import_picks_file,
-    tomograms_arg,
 )
 from copick.ops.import_segmentations import SEGMENTATION_TYPES, add_segmentation_from_file
 from copick.ops.import_tomograms import add_tomogram_from_file
@@ -135,7 +135,7 @@ def add_picks_from_paths(
     report.total = len(paths)
     if not paths:
         report.errors.append(f"No files found matching pattern: {path}")
-    tomos = tomograms_arg(tomograms_star)
+    tomos = relion_tomograms_from(tomograms_star)
     ids = (object_name, user_id, session_id, voxel_size)
     options = dict(create=create, overwrite=overwrite, log=log)
     star = dict(
@@ -194,7 +194,7 @@ def add_picks_grouped_from_paths(
     if file_type == "dynamo" and bool(index_map) == bool(tomolist):
         raise InvalidDataError("picks-dynamo: give exactly one of --index-map and --tomolist.")
     mapping = read_index_map(index_map) if index_map else read_dynamo_tomolist(tomolist) if tomolist else None
-    tomos = tomograms_arg(tomograms_star)
+    tomos = relion_tomograms_from(tomograms_star)
     report = ImportReport()
     paths = expand_paths(path)
     report.total = len(paths)

@@ -26,15 +26,6 @@ from copick.ops.import_common import (
 _log = logging.getLogger("copick.ops.importers")
 
 
-def tomograms_arg(tomograms: Any) -> dict[str, Any] | None:
-    """The ``tomograms.star`` entries: read from a path, the given dict, or None."""
-    if tomograms is None or isinstance(tomograms, dict):
-        return tomograms
-    from copick.formats.relion_star import read_relion_tomograms
-
-    return read_relion_tomograms(str(tomograms))
-
-
 def _star_groups(
     root: Any,
     file_path: str,
@@ -49,7 +40,7 @@ def _star_groups(
     from copick.formats import relion, relion_star
 
     particles, optics = relion_star.read_star_particles_with_optics(file_path)
-    tomos = tomograms_arg(tomograms)
+    tomos = relion_star.relion_tomograms_from(tomograms)
     left_out = 0
     if run_filter is not None:
         names = particles["rlnTomoName"].astype(str) if "rlnTomoName" in particles.columns else None
@@ -73,7 +64,7 @@ def _star_groups(
             raise InvalidDataError(
                 f"{file_path}: no rlnTomoName column, so particles cannot be assigned to runs."
             )
-        groups = {str(k): g for k, g in particles.groupby(particles["rlnTomoName"].astype(str), sort=False)}
+        groups = relion_star.group_by_tomogram(particles)
     out = {}
     for name, table in groups.items():
         center = centers.get(name) if isinstance(centers, dict) else centers

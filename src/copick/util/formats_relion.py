@@ -46,7 +46,7 @@ def read_star_particles_grouped(path: str) -> dict[str, Any]:
 
 def group_star_particles_by_tomogram(df: Any) -> dict[str, Any]:
     """The particles of a DataFrame by ``rlnTomoName``."""
-    return {str(name): group for name, group in df.groupby(df["rlnTomoName"].astype(str), sort=False)}
+    return _star.group_by_tomogram(df)
 
 
 def relion_coordinates_to_angstrom(
