@@ -115,9 +115,16 @@ class Layer:
 
     # --- reading ---------------------------------------------------------------------------
 
+    def shown(self, path: str) -> str:
+        """``path`` (of this layer's filesystem) as users paste it: a local path as it is, another as a
+        URL (HTTP filesystems' paths already are one)."""
+        if self.is_local or "://" in path:
+            return path
+        return f"{self.protocol}://{path.lstrip('/')}"
+
     def _remote(self, call: Callable[[], T], path: str, what: str) -> T:
         """``call()`` on the remote filesystem, retried while the server is unreachable."""
-        return with_retry(call, f"{self.protocol}://{path.lstrip('/')}", self.fs, what)
+        return with_retry(call, self.shown(path), self.fs, what)
 
     def prefetch(self, rels: list[str]) -> None:
         """On remote filesystems, make sure subtree ``rels[0]`` is listed in memory; when it is not,

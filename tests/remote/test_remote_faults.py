@@ -194,3 +194,15 @@ def test_unreachable_server_is_one_clear_error(scheme: str, tmp_path: Path) -> N
     message = str(err.value)
     assert f"127.0.0.1:{port}" in message
     assert servers.PASSWORD not in message and "x-secret" not in message
+
+
+def test_unreachable_http_layer_names_its_url_once(tmp_path: Path) -> None:
+    port = servers.free_port()  # nothing listens there
+    url = f"http://127.0.0.1:{port}/project"
+    config = tmp_path / "config.json"
+    cfg = {"config_type": "filesystem", "name": "t", "pickable_objects": []}
+    config.write_text(json.dumps({**cfg, "static_root": url, "overlay_root": str(tmp_path / "overlay")}))
+    with pytest.raises(StorageUnreachableError) as err:
+        copick.from_file(str(config)).runs  # noqa: B018
+    message = str(err.value)
+    assert url in message and "://http" not in message

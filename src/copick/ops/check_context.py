@@ -31,8 +31,7 @@ _CONTEXTS_KEPT = 4
 
 def where(layer: Any, rel: str) -> str:
     """A path users can paste: the local path, or ``protocol://path`` on other filesystems."""
-    path = layer.path(rel)
-    return path if layer.is_local else f"{layer.protocol}://{path.lstrip('/')}"
+    return layer.shown(layer.path(rel))
 
 
 @dataclass
