@@ -25,7 +25,7 @@ from copick.catalog import (
     Locator,
     Record,
 )
-from copick.catalog.folders import _PICKS_DEFAULTS
+from copick.catalog.folders import PICKS_DEFAULTS
 from copick.listed_meta import ListedMeta
 from copick.metadata import (
     CopickFeaturesMeta,
@@ -139,7 +139,7 @@ class ManifestCatalog:
             for row in rows.get(table, []):
                 values = {"pickable_object_name": row["object_name"], "user_id": row["user_id"]}
                 values["session_id"] = row["session_id"]
-                meta = ListedMeta(cls, {**values, **_PICKS_DEFAULTS} if kind == PICKS else values)
+                meta = ListedMeta(cls, {**values, **PICKS_DEFAULTS} if kind == PICKS else values)
                 index[(kind, row["run"])].append(self._record(meta, row["url"]))
         for table, kind in _SEGMENTATION_TABLES.items():
             for row in rows.get(table, []):

@@ -110,11 +110,11 @@ def _shared_meta(cls: type) -> Callable[[dict], Any]:
 def _picks_values(name: str) -> dict | None:
     """A listed picks file's header until it is read: its identity and copick's defaults."""
     ident = _json_annotation_values(name)
-    return None if ident is None else {**ident, **_PICKS_DEFAULTS}
+    return None if ident is None else {**ident, **PICKS_DEFAULTS}
 
 
 _json_annotation_values = _annotation_values(".json")
-_PICKS_DEFAULTS = {"run_name": None, "voxel_spacing": None, "unit": "angstrom", "trust_orientation": True}
+PICKS_DEFAULTS = {"run_name": None, "voxel_spacing": None, "unit": "angstrom", "trust_orientation": True}
 
 
 def _filaments_meta(values: dict) -> Any:

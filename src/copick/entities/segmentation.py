@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from copick.storage import ProjectStorage
 
 _NO_COLOR = (128, 128, 128, 0)
-_PANOPTIC_METADATA = {"copick": {"channels": ["label", "instance"], "segmentation_type": "panoptic"}}
+PANOPTIC_METADATA = {"copick": {"channels": ["label", "instance"], "segmentation_type": "panoptic"}}
 
 
 class CopickSegmentation(SessionMixin, VolumeEntity):
@@ -158,7 +158,7 @@ class CopickSegmentation(SessionMixin, VolumeEntity):
             self._check_panoptic(labels[0], labels[1])
         options: dict[str, Any] = {}
         if self.is_panoptic:
-            options = {"channel_axis": True, "metadata": _PANOPTIC_METADATA, "chunks": (1, 256, 256, 256)}
+            options = {"channel_axis": True, "metadata": PANOPTIC_METADATA, "chunks": (1, 256, 256, 256)}
         pyramid = ome.iter_segmentation_pyramid(labels.astype(target, copy=False), levels, self.is_panoptic)
         self._write_pyramid(pyramid, self.voxel_size, **options)
 

@@ -194,10 +194,10 @@ class VolumeEntity(StoredEntity):
         target = ome.choose_segmentation_dtype(dask_volumes.range_probe(data), floor, requested)
         options["method"] = "nearest"
         if panoptic:
-            from copick.entities.segmentation import _PANOPTIC_METADATA
+            from copick.entities.segmentation import PANOPTIC_METADATA
 
             self._check_panoptic_dask(data)
-            options.update(channel_axis=True, metadata=_PANOPTIC_METADATA, chunks=(1, 256, 256, 256))
+            options.update(channel_axis=True, metadata=PANOPTIC_METADATA, chunks=(1, 256, 256, 256))
         return data.astype(target), self.voxel_size
 
     def _check_panoptic_dask(self, data: Any) -> None:

@@ -79,19 +79,19 @@ def pool_size() -> int:
 
 
 @functools.cache
-def _pool() -> concurrent.futures.ThreadPoolExecutor:
+def decode_pool() -> concurrent.futures.ThreadPoolExecutor:
     """One process-wide pool decoding and encoding chunks (Blosc releases the GIL), started on first
     use; ``chunk_writer`` compresses on it too."""
     return concurrent.futures.ThreadPoolExecutor(pool_size(), "copick-chunks")
 
 
-os.register_at_fork(after_in_child=_pool.cache_clear)  # a forked loader worker starts its own threads
+os.register_at_fork(after_in_child=decode_pool.cache_clear)  # a forked loader worker starts its own threads
 
 
 _local = threading.local()
 
 
-def _scratch(nbytes: int) -> np.ndarray:
+def scratch_buffer(nbytes: int) -> np.ndarray:
     """This thread's reusable decode buffer, at least ``nbytes`` long (a view of exactly that)."""
     buf = getattr(_local, "buf", None)
     if buf is None or buf.nbytes < nbytes:
@@ -138,7 +138,7 @@ class LocalLevel:
             return np.full(shape, self.fill_value, dtype=self.dtype)
         partial = None
         if self.codec is not None and self.codec.codec_id == "blosc":
-            partial = decode_range(raw, start * plane, stop * plane, _scratch if reuse else None)
+            partial = decode_range(raw, start * plane, stop * plane, scratch_buffer if reuse else None)
         if partial is None:
             data = raw if self.codec is None else self.codec.decode(raw)
             partial = (data, 0)
@@ -227,6 +227,6 @@ def read_local(level: LocalLevel, sel: tuple[slice, ...], out_shape: tuple[int, 
     if len(indices) == 1:
         fill(indices[0])
     else:
-        for future in [_pool().submit(fill, index) for index in indices]:
+        for future in [decode_pool().submit(fill, index) for index in indices]:
             future.result()
     return out

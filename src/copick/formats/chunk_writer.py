@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from copick.formats import blosc_frames
-from copick.formats.chunk_cache import _pool, _scratch, pool_size
+from copick.formats.chunk_cache import decode_pool, pool_size, scratch_buffer
 
 _local = threading.local()
 
@@ -125,7 +125,7 @@ class _LevelWriter:
         if src.shape == shape and src.flags.c_contiguous:
             return codec.encode(src.reshape(-1)[:count])
         if src.shape == shape:
-            buf = _scratch((b - a) * self.plane_bytes).view(self.dtype).reshape(shape)
+            buf = scratch_buffer((b - a) * self.plane_bytes).view(self.dtype).reshape(shape)
             buf[...] = src
             return codec.encode(buf.reshape(-1)[:count])
         # Padding: the data goes into this thread's all-zero canvas, and is zeroed again after.
@@ -248,7 +248,7 @@ class _LevelWriter:
             for task in tasks:
                 yield task, self._run(*task)
             return
-        pool = _pool()
+        pool = decode_pool()
         window = 2 * pool_size()
         pending: collections.deque[tuple[Any, concurrent.futures.Future]] = collections.deque()
         for task in tasks:

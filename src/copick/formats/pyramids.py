@@ -74,9 +74,9 @@ def downscale_mean(level: Any, dtype: Any = None) -> np.ndarray:
     starts = range(0, oz, step)
     if len(starts) > 1 and isinstance(level, np.ndarray):
         # numpy releases the GIL in these loops: slabs on the chunk pool use every core.
-        from copick.formats.chunk_cache import _pool
+        from copick.formats.chunk_cache import decode_pool
 
-        for future in [_pool().submit(slab, z0) for z0 in starts]:
+        for future in [decode_pool().submit(slab, z0) for z0 in starts]:
             future.result()
     else:
         for z0 in starts:

@@ -35,7 +35,7 @@ class CopickConfigFSSpec(CopickConfig):
     static_fs_args: dict[str, Any] | None = {}
 
 
-class _LayerPaths:
+class LayerPaths:
     """``static_path`` / ``overlay_path`` / ``fs_*`` of a folder-like entity."""
 
     static_path = property(lambda self: self._storage.static.path(self._relpath))
@@ -45,22 +45,22 @@ class _LayerPaths:
     static_is_overlay = property(lambda self: self._storage.static_is_overlay)
 
 
-class _FilePaths:
+class FilePaths:
     """``path`` / ``directory`` / ``fs`` of a file entity."""
 
     directory = property(lambda self: posixpath.dirname(self.path))
     fs = property(lambda self: self._layer.fs)
 
 
-class CopickPicksFSSpec(_FilePaths, CopickPicksOverlay):
+class CopickPicksFSSpec(FilePaths, CopickPicksOverlay):
     """Picks stored as JSON on an fsspec filesystem."""
 
 
-class CopickFilamentsFSSpec(_FilePaths, CopickFilamentsOverlay):
+class CopickFilamentsFSSpec(FilePaths, CopickFilamentsOverlay):
     """Filaments stored as JSON on an fsspec filesystem."""
 
 
-class CopickMeshFSSpec(_FilePaths, CopickMeshOverlay):
+class CopickMeshFSSpec(FilePaths, CopickMeshOverlay):
     """A mesh stored as GLB on an fsspec filesystem."""
 
 
@@ -76,7 +76,7 @@ class CopickFeaturesFSSpec(CopickFeaturesOverlay):
     """A feature map stored as OME-Zarr on an fsspec filesystem."""
 
 
-class CopickTomogramFSSpec(_LayerPaths, CopickTomogramOverlay):
+class CopickTomogramFSSpec(LayerPaths, CopickTomogramOverlay):
     """A tomogram stored as OME-Zarr on an fsspec filesystem."""
 
     features_class = CopickFeaturesFSSpec
@@ -84,13 +84,13 @@ class CopickTomogramFSSpec(_LayerPaths, CopickTomogramOverlay):
     overlay_stem = property(lambda self: self.overlay_path[: -len(".zarr")])
 
 
-class CopickVoxelSpacingFSSpec(_LayerPaths, CopickVoxelSpacingOverlay):
+class CopickVoxelSpacingFSSpec(LayerPaths, CopickVoxelSpacingOverlay):
     """A voxel-spacing folder on an fsspec filesystem."""
 
     tomogram_class = CopickTomogramFSSpec
 
 
-class CopickRunFSSpec(_LayerPaths, CopickRunOverlay):
+class CopickRunFSSpec(LayerPaths, CopickRunOverlay):
     """A run folder on an fsspec filesystem."""
 
     voxel_spacing_class = CopickVoxelSpacingFSSpec

@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import Field
 
 from copick.entities.root import CopickRoot
-from copick.impl.filesystem import _FilePaths, _LayerPaths
+from copick.impl.filesystem import FilePaths, LayerPaths
 from copick.impl.overlay import (
     CopickFeaturesOverlay,
     CopickFilamentsOverlay,
@@ -55,15 +55,15 @@ class CopickConfigMLCroissant(CopickConfig):
     static_fs_args: dict[str, Any] | None = {}
 
 
-class CopickPicksMLC(_FilePaths, CopickPicksOverlay):
+class CopickPicksMLC(FilePaths, CopickPicksOverlay):
     """Picks listed by the manifest (read-only in mode B) or written to the overlay."""
 
 
-class CopickMeshMLC(_FilePaths, CopickMeshOverlay):
+class CopickMeshMLC(FilePaths, CopickMeshOverlay):
     """A mesh listed by the manifest or written to the overlay."""
 
 
-class CopickFilamentsMLC(_FilePaths, CopickFilamentsOverlay):
+class CopickFilamentsMLC(FilePaths, CopickFilamentsOverlay):
     """Filaments (the manifest lists none: overlay only)."""
 
 
@@ -79,19 +79,19 @@ class CopickFeaturesMLC(CopickFeaturesOverlay):
     """A feature map listed by the manifest or written to the overlay."""
 
 
-class CopickTomogramMLC(_LayerPaths, CopickTomogramOverlay):
+class CopickTomogramMLC(LayerPaths, CopickTomogramOverlay):
     """A tomogram listed by the manifest or written to the overlay."""
 
     features_class = CopickFeaturesMLC
 
 
-class CopickVoxelSpacingMLC(_LayerPaths, CopickVoxelSpacingOverlay):
+class CopickVoxelSpacingMLC(LayerPaths, CopickVoxelSpacingOverlay):
     """A voxel spacing of a run."""
 
     tomogram_class = CopickTomogramMLC
 
 
-class CopickRunMLC(_LayerPaths, CopickRunOverlay):
+class CopickRunMLC(LayerPaths, CopickRunOverlay):
     """A run of the manifest (with its ML ``split``) or one made in the overlay (no split)."""
 
     voxel_spacing_class = CopickVoxelSpacingMLC

@@ -26,10 +26,10 @@ _RENDER_VERSION = "1"
 
 
 def _tomogram_info(tomogram: Any) -> dict[str, Any]:
-    from copick.ops.show import _level_shapes
+    from copick.ops.show import level_shapes
 
     try:
-        shapes = _level_shapes(tomogram)
+        shapes = level_shapes(tomogram)
     except (OSError, ValueError, KeyError) as err:
         return {"type": tomogram.tomo_type, "shape": None, "levels": 0, "error": str(err)}
     return {"type": tomogram.tomo_type, "shape": list(shapes[0]), "levels": len(shapes), "error": None}

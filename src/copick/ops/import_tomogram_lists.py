@@ -16,7 +16,7 @@ from typing import Any
 
 from copick.errors import CorruptFileError, InvalidDataError
 from copick.ops.import_common import DEFAULT_CHUNKS, ImportReport, Job, run_jobs
-from copick.ops.import_tomograms import _peek_voxel_size, add_tomogram_from_file
+from copick.ops.import_tomograms import add_tomogram_from_file, peek_voxel_size
 
 _log = logging.getLogger("copick.ops.importers")
 
@@ -130,7 +130,7 @@ def check_sources(sources: Sequence[TomogramSource], file_type: str | None, voxe
         runs[source.run] = source.path
         kind = resolve_volume_format(source.path, file_type)
         size = source.voxel_size if source.voxel_size is not None else voxel_size
-        _peek_voxel_size(source.path, kind, size)
+        peek_voxel_size(source.path, kind, size)
 
 
 def add_tomograms_from_sources(

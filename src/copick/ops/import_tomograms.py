@@ -119,7 +119,7 @@ def add_tomogram(
     return tomogram
 
 
-def _peek_voxel_size(file_path: str, kind: str, voxel_spacing: float | None) -> float | None:
+def peek_voxel_size(file_path: str, kind: str, voxel_spacing: float | None) -> float | None:
     """The voxel size a file will be stored at, when it is known without reading the data."""
     if voxel_spacing is not None:
         return positive_voxel_size(voxel_spacing, file_path)
@@ -163,7 +163,7 @@ def add_tomogram_from_file(
     kind = resolve_volume_format(file_path, file_type)
     if kind != "zarr":
         require_file(file_path, f"{kind.upper()} file")
-    peek = _peek_voxel_size(file_path, kind, voxel_spacing)
+    peek = peek_voxel_size(file_path, kind, voxel_spacing)
     run = root.get_run(run_name)
     if peek is not None and run is not None and not replace_allowed(exist_ok, overwrite):
         vs = run.get_voxel_spacing(peek)

@@ -34,7 +34,7 @@ def _font(size: int) -> Any:
         return ImageFont.load_default()
 
 
-def _level_shapes(tomogram: Any) -> list[tuple[int, ...]]:
+def level_shapes(tomogram: Any) -> list[tuple[int, ...]]:
     """Shapes of every level of the image, from its ``.zarray`` files (nothing else read)."""
     import json
 
@@ -46,7 +46,7 @@ def _level_shapes(tomogram: Any) -> list[tuple[int, ...]]:
 
 def _plane(tomogram: Any, axis: str, position: int | None, slab: int, projection: str, max_size: int):
     """``(plane, level, position at level 0, slab at level 0)``: the reduced 2-D array to show."""
-    shapes = _level_shapes(tomogram)
+    shapes = level_shapes(tomogram)
     a, r, c = AXES[axis]
     level = next((i for i, s in enumerate(shapes) if max(s[r], s[c]) <= max_size), len(shapes) - 1)
     factor = 2**level
