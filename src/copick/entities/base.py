@@ -194,6 +194,22 @@ def from_record(entity: Any, record: Record) -> Any:
     return entity
 
 
+def locator_of(entity: StoredEntity) -> Locator:
+    """Where the bytes of ``entity`` are (layer and path in it): for ops that work on the stored files
+    themselves (deposit links them, show and report read their levels)."""
+    return entity._locator
+
+
+def record_of(entity: StoredEntity) -> Record | None:
+    """The record of ``entity`` when a catalog of another source (the portal ...) listed it, else None."""
+    return entity._record
+
+
+def layout_path_of(entity: StoredEntity) -> str:
+    """Where copick's layout puts ``entity`` below a project root, from its identity."""
+    return entity._layout_path()
+
+
 def storage_of(root: Any) -> ProjectStorage:
     """The storage of a root, or a clear error for a root class without one."""
     storage = getattr(root, "_storage", None)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from copick import layout
+from copick.entities.base import layout_path_of, locator_of, record_of
 from copick.errors import (
     CopickError,
     EntityExistsError,
@@ -173,25 +174,25 @@ def _place_link(folder: str, name: str, source: str) -> str | None:
 def _source_path(entity: Any) -> str:
     """The absolute local path of the file or image folder of ``entity``; read-only portal data and
     files on other file systems cannot be linked."""
-    record = entity._record
+    record = record_of(entity)
     if record is not None and record.read_only:
         raise ReadOnlyError(
             f"cannot be linked: it is read-only data of {record.source}, not a local file "
             "(deposit links local files only; leave it out of the URIs)."
         )
-    layer = entity._layer
+    layer, rel = locator_of(entity)[:2]
     if not layer.is_local:
         raise DepositError(
             f"cannot be linked: it is stored at {layer.url or layer.protocol}, not on a local disk "
             "(symbolic links need local files; copy the project to a local disk first)."
         )
-    return os.path.abspath(layer.path(entity._blob_path))
+    return os.path.abspath(layer.path(rel))
 
 
 def _path_in_run(entity: Any, run: Any) -> list[str]:
     """The layout path of ``entity`` below its run folder, as checked names (``Picks``, file name)."""
     base = layout.run_path(run.name) + "/"
-    path = entity._layout_path()
+    path = layout_path_of(entity)
     if not path.startswith(base):
         raise DepositError(f"{path} is not in the folder of run {run.name} ({base}).")
     return path[len(base) :].split("/")

@@ -19,6 +19,8 @@ import time
 from collections import Counter
 from typing import Any
 
+from copick.entities.base import locator_of
+
 __all__ = ["collect_run", "collect_run_task", "write_report"]
 
 THUMB_SIZE = 320
@@ -47,7 +49,7 @@ def _thumbnail_tomogram(run: Any) -> Any:
 def _content_key(tomogram: Any, picks_bytes: list[bytes], objects: list[dict[str, Any]]) -> str:
     """A hash of everything a thumbnail shows: image metadata and chunk listing, picks, colours."""
     digest = hashlib.sha1(_RENDER_VERSION.encode())
-    layer, rel = tomogram._layer, tomogram._blob_path
+    layer, rel = locator_of(tomogram)[:2]
     digest.update(layer.read_bytes(f"{rel}/.zattrs"))
     path = layer.path(rel)
     for name, info in sorted(layer.fs.find(path, detail=True).items()):
@@ -67,7 +69,7 @@ def _thumbnail(
 
     picks = list(run.picks)
     try:
-        picks_bytes = [p._layer.read_bytes(p._relpath) for p in picks]
+        picks_bytes = [loc.layer.read_bytes(loc.path) for loc in map(locator_of, picks)]
         key = _content_key(tomogram, picks_bytes, objects)
         rel = f"thumbs/{key}.png"
         path = os.path.join(out_dir, rel)

@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from copick.entities.base import locator_of
+
 __all__ = ["AXES", "render", "save_png"]
 
 # axis -> (index of the axis in [z, y, x], the plane's row axis, the plane's column axis)
@@ -38,7 +40,7 @@ def level_shapes(tomogram: Any) -> list[tuple[int, ...]]:
     """Shapes of every level of the image, from its ``.zarray`` files (nothing else read)."""
     import json
 
-    layer, rel = tomogram._layer, tomogram._blob_path
+    layer, rel = locator_of(tomogram)[:2]
     attrs = json.loads(layer.read_bytes(f"{rel}/.zattrs"))
     paths = [d["path"] for d in attrs["multiscales"][0]["datasets"]]
     return [tuple(json.loads(layer.read_bytes(f"{rel}/{p}/.zarray"))["shape"]) for p in paths]
