@@ -6,7 +6,7 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-from report import IMPLS, checksums_agree
+from report import IMPLS, checksums_agree, fmt_ratio, markdown_table
 
 CASES = ("cold", "warm")
 #: The checksum entries the implementations must agree on (not the copick version).
@@ -29,14 +29,6 @@ def median(results: list[dict], key: str) -> float | None:
 def fmt_s(v: float | None) -> str:
     """Seconds with 3 decimals, - when missing."""
     return "-" if v is None else f"{v:.3f}"
-
-
-def fmt_ratio(num: float | None, den: float | None) -> str:
-    """``num / den`` as ``1.23x`` (``12.3x`` from 10 on), - when either is missing."""
-    if num is None or den is None or den <= 0:
-        return "-"
-    r = num / den
-    return f"{r:.1f}x" if r >= 10 else f"{r:.2f}x"
 
 
 def fmt_count(results: list[dict], key: str) -> str:
@@ -82,7 +74,6 @@ def render(rows: list[dict[str, Any]], impls: list[str], n_runs: int) -> str:
     header = ["case", "ours s", "ref s", "ref/ours", "limit s", "ours/limit", "+import ours/ref s",
               "GraphQL POSTs ours/ref/limit", "fake-portal CPU s ours/ref/limit",
               "S3 requests ours/ref/limit", "peak MB ours/ref", "status"]  # fmt: skip
-    last = len(header) - 1
     lines = [header]
     for r in rows:
         s = r["seconds"]
@@ -98,16 +89,5 @@ def render(rows: list[dict[str, Any]], impls: list[str], n_runs: int) -> str:
             "/".join(fmt_s(r["portal_cpu"].get(i)) if i in impls else "n/a" for i in IMPLS),
             col(r, "s3"), peak, r["status"],
         ])  # fmt: skip
-    widths = [max(len(str(line[c])) for line in lines) for c in range(len(header))]
-    text = [
-        "| " + " | ".join(str(v).ljust(w) if c in (0, last) else str(v).rjust(w) for c, (v, w) in
-                          enumerate(zip(line, widths))) + " |"
-        for line in lines
-    ]  # fmt: skip
-    sep = (
-        "|"
-        + "|".join("-" * (w + 2) if c in (0, last) else "-" * (w + 1) + ":" for c, w in enumerate(widths))
-        + "|"
-    )
     notes = [f"- {e}" for r in rows for e in r["errors"]]
-    return "\n".join([text[0], sep, *text[1:], *notes])
+    return "\n".join([markdown_table(lines), *notes])

@@ -110,7 +110,7 @@ def _fmt_s(v: float | None, err: str | None) -> str:
     return "-" if v is None else (f"{v:.3f}" if v < 10 else f"{v:.1f}")
 
 
-def _fmt_ratio(num: float | None, den: float | None) -> str:
+def fmt_ratio(num: float | None, den: float | None) -> str:
     """``num / den`` as ``1.23x`` (``12.3x`` from 10 on), - when either is missing."""
     if num is None or den is None or den <= 0:
         return "-"
@@ -146,26 +146,31 @@ def render_table(rows: Sequence[Row], impls: Sequence[str]) -> str:
                 r.spec.name,
                 _fmt_s(m["ours"], r.error("ours")),
                 _fmt_s(m["ref"], r.error("ref")) if "ref" in impls else "n/a",
-                _fmt_ratio(m["ref"], m["ours"]),
+                fmt_ratio(m["ref"], m["ours"]),
                 _fmt_s(m["limit"], r.error("limit")),
-                _fmt_ratio(m["ours"], m["limit"]),
+                fmt_ratio(m["ours"], m["limit"]),
                 f"{_fmt_mb(r.peak('ours'))}/{_fmt_mb(r.peak('ref'))}",
                 r.status(impls),
             ]
         )
-    widths = [max(len(str(line[c])) for line in lines) for c in range(len(header))]
+    return markdown_table(lines)
+
+
+def markdown_table(lines: list[list[str]]) -> str:
+    """A Markdown table of ``lines`` (the first is the header): the first and last columns (names,
+    status) left-aligned, the figures between right-aligned."""
+    widths = [max(len(str(line[c])) for line in lines) for c in range(len(lines[0]))]
+    last = len(widths) - 1
 
     def fmt(line: list[str]) -> str:
         cells = [
-            str(v).ljust(w) if c in (0, 7) else str(v).rjust(w) for c, (v, w) in enumerate(zip(line, widths))
+            str(v).ljust(w) if c in (0, last) else str(v).rjust(w)
+            for c, (v, w) in enumerate(zip(line, widths))
         ]
         return "| " + " | ".join(cells) + " |"
 
-    sep = (
-        "|"
-        + "|".join(("-" * (w + 1) + ":") if c not in (0, 7) else "-" * (w + 2) for c, w in enumerate(widths))
-        + "|"
-    )
+    rules = ["-" * (w + 2) if c in (0, last) else "-" * (w + 1) + ":" for c, w in enumerate(widths)]
+    sep = "|" + "|".join(rules) + "|"
     return "\n".join([fmt(lines[0]), sep, *map(fmt, lines[1:])])
 
 
