@@ -2,8 +2,9 @@
 
 The manifest's CSV tables (``copick.formats.croissant``) name every run (with its ML ``split``),
 voxel spacing, tomogram, feature map, picks file, mesh and segmentation, each with the URL of its
-bytes: relative to the data's base URL (a project exported from folders) or absolute (an ``s3://``
-portal file). Records are indexed per run once, when the catalog is built. ``UnlistedCatalog`` is a
+bytes: relative to the data's base URL (a project exported from folders, or the portal's bucket)
+or absolute (an ``s3://`` portal file); portal picks files (``.ndjson``) are decoded as the portal
+writes them. Records are indexed per run once, when the catalog is built. ``UnlistedCatalog`` is a
 folder layer's catalog without what the manifest already lists (the data folder of a project opened
 without an overlay, where new entities are written next to the listed ones).
 """
@@ -110,8 +111,11 @@ class ManifestCatalog:
             layer.read_only = True
         return Locator(layer, name)
 
-    def _record(self, meta: Any, url: str) -> Record:
-        return Record(meta, self._locator(url), self.source, read_only=self.read_only)
+    def _record(self, meta: Any, url: str, reader: Any = None) -> Record:
+        locator = self._locator(url)
+        if reader is not None:
+            locator = Locator(locator.layer, locator.path, reader)
+        return Record(meta, locator, self.source, read_only=self.read_only)
 
     def _build(self) -> dict[tuple, list[Record]]:
         rows = self.manifest.rows
@@ -140,13 +144,26 @@ class ManifestCatalog:
                 values = {"pickable_object_name": row["object_name"], "user_id": row["user_id"]}
                 values["session_id"] = row["session_id"]
                 meta = ListedMeta(cls, {**values, **PICKS_DEFAULTS} if kind == PICKS else values)
-                index[(kind, row["run"])].append(self._record(meta, row["url"]))
+                reader = _ndjson_reader(row) if kind == PICKS else None
+                index[(kind, row["run"])].append(self._record(meta, row["url"], reader))
         for table, kind in _SEGMENTATION_TABLES.items():
             for row in rows.get(table, []):
                 index[(SEGMENTATION, row["run"])].append(
                     self._record(_segmentation_meta(row, kind), row["url"])
                 )
         return dict(index)
+
+
+def _ndjson_reader(row: dict[str, str]) -> Any:
+    """The decoder of a portal picks file a manifest lists (``.ndjson``: voxel coordinates at the
+    row's voxel size, rotations where given), ``None`` for copick's own JSON."""
+    from functools import partial
+
+    from copick.portal.catalog import read_ndjson
+
+    if not row["url"].endswith(".ndjson"):
+        return None
+    return partial(read_ndjson, voxel_size=float(row.get("voxel_size") or 1.0), oriented=True)
 
 
 def _segmentation_meta(row: dict[str, str], kind: str | None) -> ListedMeta:

@@ -1,10 +1,13 @@
-"""``copick config mlcroissant`` and ``copick config export-croissant``: configs that read an
-ML-Croissant manifest, and the manifest of a filesystem project (``copick.ops.croissant_export``)."""
+"""``copick config mlcroissant``, ``export-croissant``, ``set-splits`` and ``append-croissant``:
+configs that read an ML-Croissant manifest, and the manifest of a filesystem project or of CryoET
+Data Portal datasets (``copick.ops.croissant_export``, ``croissant_edit``, ``croissant_reshape``)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import click
@@ -121,6 +124,10 @@ def _names(value: str | None) -> list[str] | None:
 
 _URI_HELP = "Copick URI selecting {} (repeatable; omit to include all)."
 _SPLIT_HELP = "Assign runs to a split: 'train=TS_001,TS_002' (repeatable)."
+_META_HELP = "CDP-only: keep {} whose portal metadata has these values: 'k=v,k2=v2'."
+_AUTHOR_HELP = "CDP-only: keep {} by all these authors: 'Alice,Bob'."
+#: The groups of the CDP-only filters (--<group>-portal-meta, --<group>-author).
+_CDP_GROUPS = ("picks", "segmentations", "tomograms")
 #: URI object type of each filter flag.
 _URI_FLAGS = (
     ("tomogram", "tomograms"), ("feature", "features"), ("picks", "picks"), ("mesh", "meshes"),
@@ -173,17 +180,86 @@ def _filter_options(func: Any) -> Any:
                 "--objects", default=None, help="Comma-separated names of objects whose maps are listed."
             ),
             click.option("--no-file-sha256", is_flag=True, help="Skip the sha256 of picks and mesh files."),
+            click.option("--tomo-type-map", default=None, help="Rename tomo types: 'wbp-raw:wbp,a:b'."),
+            click.option(
+                "--object-name-map",
+                default=None,
+                help="Rename objects (rows and the embedded config): 'cytosolic-ribosome:ribosome'.",
+            ),
+            click.option(
+                "--session-id-template",
+                default=None,
+                help="CDP-only: picks/segmentation session ids from annotation fields, e.g. '{method_type}' "
+                "(any scalar annotation field, {author}, {authors}, {annotation_file_id}).",
+            ),
+            *[
+                option
+                for group in _CDP_GROUPS
+                for option in (
+                    click.option(f"--{group}-portal-meta", default=None, help=_META_HELP.format(group)),
+                    click.option(f"--{group}-author", default=None, help=_AUTHOR_HELP.format(group)),
+                )
+            ],
         ],
     )
+
+
+def _reshape(options: dict[str, Any], portal: bool) -> Any:
+    """The ``Reshape`` of the rename and CDP-only options; CDP-only options need a portal source."""
+    from copick.ops.croissant_reshape import Reshape, parse_map, parse_pairs
+
+    reshape = Reshape(
+        tomo_types=parse_map(options["tomo_type_map"], "--tomo-type-map"),
+        object_names=parse_map(options["object_name_map"], "--object-name-map"),
+        session_template=options["session_id_template"],
+        meta={g: parse_pairs(options[f"{g}_portal_meta"], f"--{g}-portal-meta") for g in _CDP_GROUPS},
+        authors={g: _names(options[f"{g}_author"]) or [] for g in _CDP_GROUPS},
+    )
+    unsupported = reshape.portal_only_options()
+    if unsupported and not portal:
+        names = ", ".join("--" + n.replace("_", "-") for n in unsupported)
+        raise click.UsageError(f"{names}: only for CryoET Data Portal sources (--source-dataset-ids).")
+    return reshape
+
+
+def _dataset_ids(value: str) -> list[int]:
+    try:
+        return [int(i) for i in value.split(",") if i.strip()]
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r}: expected comma-separated integers.", param_hint="--source-dataset-ids"
+        ) from None
+
+
+@contextlib.contextmanager
+def _source(
+    config_path: str | None, dataset_ids: str | None, option: str, folder: str | None = None
+) -> Iterator[Any]:
+    """The project rows are made from: a config (``option``) or portal datasets, exactly one."""
+    import copick
+    from copick.ops.croissant_source import filesystem_source, portal_source
+
+    if bool(config_path) == bool(dataset_ids):
+        raise click.UsageError(f"Give exactly one of {option} and --source-dataset-ids.")
+    if dataset_ids:
+        with portal_source(_dataset_ids(dataset_ids)) as source:
+            yield source
+    else:
+        yield filesystem_source(copick.from_file(config_path), folder)
 
 
 @click.command("export-croissant", short_help="Export a copick project to an mlcroissant manifest.")
 @click.option(
     "--config",
     "config_path",
-    required=True,
+    default=None,
     type=click.Path(exists=True, dir_okay=False),
-    help="Config of the (filesystem) project to export.",
+    help="Config of the (filesystem) project to export; or --source-dataset-ids.",
+)
+@click.option(
+    "--source-dataset-ids",
+    default=None,
+    help="Comma-separated CryoET Data Portal dataset ids to export (instead of --config).",
 )
 @click.option(
     "--project-root",
@@ -191,7 +267,12 @@ def _filter_options(func: Any) -> Any:
     type=click.Path(file_okay=False),
     help="The project's folder; Croissant/ is written under it.",
 )
-@click.option("--base-url", required=True, help="Absolute URL that resolves to --project-root for readers.")
+@click.option(
+    "--base-url",
+    default=None,
+    help="Absolute URL that resolves to --project-root for readers (required for --config; "
+    "portal sources use the portal's s3:// prefix).",
+)
 @click.option("--force", is_flag=True, help="Overwrite an existing Croissant/metadata.json.")
 @click.option("--dataset-name", default=None, help="Dataset title (default: the project's name).")
 @click.option("--description", default=None, help="Dataset description (default: the project's).")
@@ -218,16 +299,24 @@ def _filter_options(func: Any) -> Any:
 @quiet_option
 @add_debug_option
 @domain_errors
-def export_croissant(config_path: str, project_root: str, base_url: str, **options: Any) -> None:
-    """Write Croissant/metadata.json and its CSV tables describing a project, for ML loaders and
-    for `copick config mlcroissant` / `copick.from_croissant`.
+def export_croissant(
+    config_path: str | None,
+    source_dataset_ids: str | None,
+    project_root: str,
+    base_url: str | None,
+    **options: Any,
+) -> None:
+    """Write Croissant/metadata.json and its CSV tables describing a project (or CryoET Data Portal
+    datasets), for ML loaders and for `copick config mlcroissant` / `copick.from_croissant`.
 
     \b
-    Example:
+    Examples:
       copick config export-croissant --config proj/config.json --project-root proj \\
           --base-url https://data.example.org/proj/ --split train=TS_001,TS_002 --split val=TS_003
+      copick config export-croissant --source-dataset-ids 10000 --project-root curated \\
+          --picks "cytosolic-ribosome:*/*" --object-name-map cytosolic-ribosome:ribosome \\
+          --session-id-template "{method_type}" --picks-author Alice
     """
-    import copick
     from copick.ops.croissant_export import export_croissant, mlcroissant_config
 
     logger = start(__name__, options.pop("debug"))
@@ -239,10 +328,17 @@ def export_croissant(config_path: str, project_root: str, base_url: str, **optio
         "citeAs": options["cite_as"],
         "datePublished": options["date_published"],
     }
-    root = copick.from_file(config_path)
-    done = export_croissant(
-        root, project_root, base_url, selection, info, not options["no_file_sha256"], options["force"]
-    )
+    reshape = _reshape(options, bool(source_dataset_ids))
+    if config_path and not base_url:
+        raise click.UsageError(
+            "--base-url is required with --config (the URL readers find --project-root at)."
+        )
+    with _source(config_path, source_dataset_ids, "--config", project_root) as source:
+        root = source.root
+        done = export_croissant(
+            source, project_root, base_url or "", selection, info, not options["no_file_sha256"],
+            options["force"], reshape,
+        )  # fmt: skip
     counts = ", ".join(f"{n} {name}" for name, n in done.rows.items() if n)
     logger.info(f"Wrote Croissant manifest {done.manifest} ({counts})")
     if options["emit_config"]:
@@ -303,15 +399,22 @@ def set_splits(
 )
 @click.option(
     "--source-config",
-    required=True,
+    default=None,
     type=click.Path(exists=True, dir_okay=False),
-    help="Config of the (filesystem) project whose rows are appended.",
+    help="Config of the (filesystem) project whose rows are appended; or --source-dataset-ids.",
+)
+@click.option(
+    "--source-dataset-ids",
+    default=None,
+    help="Comma-separated CryoET Data Portal dataset ids whose rows are appended.",
 )
 @_filter_options
 @quiet_option
 @add_debug_option
 @domain_errors
-def append_croissant(manifest: str, source_config: str, **options: Any) -> None:
+def append_croissant(
+    manifest: str, source_config: str | None, source_dataset_ids: str | None, **options: Any
+) -> None:
     """Union rows of another project into an exported manifest: rows with the key of an existing row
     replace it, URLs are absolute, runs keep their split unless --split names them.
 
@@ -320,11 +423,12 @@ def append_croissant(manifest: str, source_config: str, **options: Any) -> None:
       copick config append-croissant --croissant proj/Croissant/metadata.json \\
           --source-config other/config.json --picks "ribosome:*/*" --split train=TS_005
     """
-    import copick
     from copick.ops.croissant_edit import append_croissant as append
 
     logger = start(__name__, options.pop("debug"))
     url = manifest if "://" in manifest else os.path.abspath(manifest)
-    counts = append(url, copick.from_file(source_config), _selection(options), not options["no_file_sha256"])
+    reshape = _reshape(options, bool(source_dataset_ids))
+    with _source(source_config, source_dataset_ids, "--source-config") as source:
+        counts = append(url, source, _selection(options), not options["no_file_sha256"], reshape=reshape)
     summary = ", ".join(f"{n} {name}" for name, n in counts.items()) or "no rows"
     logger.info(f"Appended rows into {url} ({summary})")

@@ -12,7 +12,7 @@ import posixpath
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from copick.errors import ConfigError, MissingEntityError
+from copick.errors import MissingEntityError
 
 #: The columns that identify a row of each table: an appended row replaces the row with its key.
 PRIMARY_KEYS = {
@@ -99,22 +99,24 @@ def set_splits(
 
 
 def append_croissant(
-    manifest_url: str, root: Any, selection: Any, file_sha256: bool = True, fs_args: dict | None = None
+    manifest_url: str,
+    source: Any,
+    selection: Any,
+    file_sha256: bool = True,
+    fs_args: dict | None = None,
+    reshape: Any = None,
 ) -> dict[str, int]:
-    """Union the selected rows of the filesystem project ``root`` into the manifest at
+    """Union the selected rows of ``source`` (``croissant_source.CroissantSource``: a filesystem
+    project or portal datasets), renamed and filtered by ``reshape``, into the manifest at
     ``manifest_url``: a row whose key (``PRIMARY_KEYS``) is already there replaces it; new rows go
-    last. Appended URLs are absolute (the project's overlay URL), so the manifest needs no second
-    base URL. Runs keep their split unless ``selection.splits`` names them; pickable objects are
-    unioned by name. Returns the number of rows appended or replaced per table."""
+    last. URLs are absolute; runs keep their split unless the selection assigns one; the config's
+    objects are unioned in. Returns the number of rows appended or replaced per table."""
     from copick.ops.croissant_export import table_rows
+    from copick.ops.croissant_reshape import Reshape, apply, renamed_objects
 
-    config = root.config
-    if getattr(config, "config_type", None) != "filesystem":
-        raise ConfigError("append-croissant reads filesystem projects only; give the config of one.")
+    reshape = reshape or Reshape()
     manifest = EditableManifest(manifest_url, fs_args)
-    base = config.overlay_root.split("://", 1)[-1]
-    prefix = config.overlay_root.rstrip("/") + "/"
-    incoming = table_rows(root, base, selection, file_sha256, url_prefix=prefix)
+    incoming = apply(table_rows(source, selection, file_sha256, absolute=True), reshape)
     kept_splits = {row["name"]: row.get("split") or None for row in manifest.rows.get("runs", [])}
     for row in incoming["runs"]:
         row["split"] = row["split"] or kept_splits.get(row["name"])
@@ -123,7 +125,11 @@ def append_croissant(
         if rows:
             manifest.rows[name] = _union(manifest.rows.get(name, []), rows, PRIMARY_KEYS[name])
             counts[name] = len(rows)
-    manifest.document["copick:config"] = _union_objects(manifest.document.get("copick:config") or {}, config)
+    objects = source.root.config.model_dump(mode="json")["pickable_objects"]
+    embedded = manifest.document.get("copick:config") or {}
+    manifest.document["copick:config"] = _union_objects(
+        embedded, renamed_objects(objects, reshape.object_names)
+    )
     manifest.save(counts)
     return counts
 
@@ -137,10 +143,8 @@ def _union(existing: list[dict], rows: list[dict], key: tuple[str, ...]) -> list
     return merged + list(incoming.values())
 
 
-def _union_objects(embedded: dict[str, Any], config: Any) -> dict[str, Any]:
-    objects = list(embedded.get("pickable_objects") or [])
-    names = {o.get("name") for o in objects}
-    for obj in config.pickable_objects:
-        if obj.name not in names:
-            objects.append(obj.model_dump(mode="json"))
-    return {**embedded, "pickable_objects": objects}
+def _union_objects(embedded: dict[str, Any], objects: list[dict[str, Any]]) -> dict[str, Any]:
+    """The embedded config with the ``objects`` (config dicts) it does not name yet added."""
+    known = list(embedded.get("pickable_objects") or [])
+    names = {o.get("name") for o in known}
+    return {**embedded, "pickable_objects": known + [o for o in objects if o.get("name") not in names]}

@@ -1,10 +1,12 @@
-"""Export a project's folders as an ML-Croissant manifest (``copick config export-croissant``).
+"""Export a project as an ML-Croissant manifest (``copick config export-croissant``).
 
 Writes ``<project root>/Croissant/metadata.json`` and its CSV tables (``copick.formats.croissant``)
 as copick 1.31 does: one row per run, spacing, tomogram, feature map, picks file, mesh and
 segmentation of the selected runs (URI filters per kind), each named by its path relative to the
-project root (resolved against ``base_url`` by readers), picks and meshes with the sha256 of their
-file unless asked not to; runs may be assigned to ML splits. The tables are written first and the
+source's base (``croissant_source``: the project's folder, resolved against ``base_url`` by readers,
+or the portal's ``s3://`` prefix), picks and meshes with the sha256 of their file unless asked not
+to, portal entities with their portal ids; runs may be assigned to ML splits, and the rows are
+renamed and filtered by ``croissant_reshape``. The tables are written first and the
 manifest last, so a manifest on disk always names complete tables.
 """
 
@@ -43,19 +45,24 @@ class CroissantExport:
 
 
 def export_croissant(
-    root: Any,
+    source: Any,
     project_root: str,
     base_url: str,
     selection: CroissantSelection,
     info: Mapping[str, Any] | None = None,
     file_sha256: bool = True,
     force: bool = False,
+    reshape: Any = None,
 ) -> CroissantExport:
-    """Write the manifest of ``root`` (a filesystem project whose folder is ``project_root``)."""
+    """Write the manifest of ``source`` (``croissant_source.CroissantSource``) under ``project_root``;
+    URLs resolve against ``base_url`` (a portal source: the portal's own prefix). ``reshape``
+    (``croissant_reshape.Reshape``) renames and filters the rows."""
     from copick import __version__
     from copick.formats import croissant as fmt
+    from copick.ops.croissant_reshape import Reshape, apply, renamed_objects
     from copick.storage import Layer
 
+    reshape = reshape or Reshape()
     layer = Layer.from_url(project_root)
     target = f"{fmt.MANIFEST_DIR}/{fmt.MANIFEST_FILE}"
     if layer.exists(target) and not force:
@@ -63,13 +70,13 @@ def export_croissant(
             f"{layer.path(target)} already exists; pass --force to overwrite it "
             "(or append-croissant to add rows to it)."
         )
-    tables = table_rows(root, os.path.abspath(project_root), selection, file_sha256)
+    tables = apply(table_rows(source, selection, file_sha256), reshape)
     digests = {}
     for table in fmt.TABLES:
         data = fmt.csv_bytes(table, tables[table.name])
         layer.write_bytes(f"{fmt.MANIFEST_DIR}/{table.file_name}", data)
         digests[table.name] = fmt.sha256(data)
-    config = root.config
+    config = source.root.config
     details = {
         "name": config.name,
         "description": config.description or DEFAULT_DESCRIPTION,
@@ -83,9 +90,11 @@ def export_croissant(
     embedded = config.model_dump(
         mode="json", include={"name", "description", "version", "user_id", "session_id", "pickable_objects"}
     )
+    embedded["pickable_objects"] = renamed_objects(embedded["pickable_objects"], reshape.object_names)
     order = ("name", "description", "version", "user_id", "session_id", "pickable_objects")
+    base = source.base if source.is_portal else base_url
     document = fmt.manifest_document(
-        details, base_url, {k: embedded[k] for k in order}, digests, _split_names(selection.splits)
+        details, base, {k: embedded[k] for k in order}, digests, _split_names(selection.splits)
     )
     layer.write_bytes(target, fmt.document_bytes(document))
     return CroissantExport(layer.path(target), {name: len(rows) for name, rows in tables.items()})
@@ -96,30 +105,40 @@ def _split_names(splits: Mapping[str, list[str]]) -> list[str]:
 
 
 def table_rows(
-    root: Any, base: str, selection: CroissantSelection, file_sha256: bool, url_prefix: str = ""
+    source: Any, selection: CroissantSelection, file_sha256: bool, absolute: bool = False
 ) -> dict[str, list]:
-    """Every table's rows (dicts by column) for the selected runs; URLs are paths relative to the
-    folder ``base``, after ``url_prefix`` (``""``: relative URLs, resolved against the base URL)."""
+    """Every table's rows (dicts by column, portal entities' metadata under ``croissant_reshape.FACTS``)
+    for the selected runs; URLs relative to the source's base, or with ``absolute`` all absolute."""
     from copick.formats.croissant import TABLES, cell, sha256
+    from copick.ops.croissant_reshape import FACTS
+    from copick.ops.croissant_source import portal_facts
+
+    root = source.root
+    prefix = source.absolute_prefix if absolute else ""
+
+    def url(entity: Any) -> str:
+        return _url(_location(entity), source, prefix)
 
     split_of = {run: name for name, runs in selection.splits.items() for run in runs}
     wanted = _selected_uris(root, selection)
     rows: dict[str, list[dict[str, Any]]] = {t.name: [] for t in TABLES}
     runs = [r for r in root.runs if selection.runs is None or r.name in selection.runs]
     for run in runs:
-        rows["runs"].append({"name": run.name, "split": split_of.get(run.name)})
+        portal_run = getattr(run.meta, "portal_run_id", None)
+        rows["runs"].append({"name": run.name, "portal_run_id": portal_run, "split": split_of.get(run.name)})
         for vs in run.voxel_spacings:
             rows["voxel_spacings"].append({"run": run.name, "voxel_size": vs.voxel_size})
             for tomogram in vs.tomograms:
                 ids = {"run": run.name, "voxel_size": vs.voxel_size, "tomo_type": tomogram.tomo_type}
                 if _keep(wanted, "tomogram", tomogram):
-                    rows["tomograms"].append(
-                        {**ids, "url": url_prefix + _relative(_tomogram_path(tomogram), base)}
-                    )
+                    portal_id = getattr(tomogram.meta, "portal_tomo_id", None)
+                    row = {**ids, "url": url(tomogram), "portal_tomogram_id": portal_id}
+                    rows["tomograms"].append({**row, FACTS: portal_facts(tomogram)})
                 for features in tomogram.features:
                     if _keep(wanted, "feature", features):
-                        url = url_prefix + _relative(features.path, base)
-                        rows["features"].append({**ids, "feature_type": features.feature_type, "url": url})
+                        rows["features"].append(
+                            {**ids, "feature_type": features.feature_type, "url": url(features)}
+                        )
         for table, entities, kind in (("picks", run.picks, "picks"), ("meshes", run.meshes, "mesh")):
             for entity in entities:
                 if not _keep(wanted, kind, entity):
@@ -129,11 +148,12 @@ def table_rows(
                     "user_id": entity.user_id,
                     "session_id": entity.session_id,
                     "object_name": entity.pickable_object_name,
-                    "url": url_prefix + _relative(entity.path, base),
+                    "url": url(entity),
                 }
                 data = _file_bytes(entity) if file_sha256 or kind == "picks" else None
                 if kind == "picks":
-                    row["voxel_size"] = json.loads(data).get("voxel_spacing") if data else None
+                    row["voxel_size"] = _picks_voxel_size(entity, data)
+                    row.update(_annotation_columns(entity))
                 row["sha256"] = sha256(data) if file_sha256 and data is not None else None
                 rows[table].append(row)
         for segmentation in run.segmentations:
@@ -146,18 +166,41 @@ def table_rows(
                 "session_id": segmentation.session_id,
                 "name": segmentation.name,
                 "is_multilabel": cell(segmentation.is_multilabel),
-                "url": url_prefix + _relative(segmentation.path, base),
+                "url": url(segmentation),
+                **_annotation_columns(segmentation),
             }
             rows[_segmentation_table(segmentation)].append(row)
-    for obj in root.pickable_objects:
-        if obj.is_particle and (selection.objects is None or obj.name in selection.objects):
-            rows["objects"].append({"name": obj.name, "url": f"{url_prefix}Objects/{obj.name}.zarr"})
+    if not source.is_portal:  # portal projects have no density maps of their objects
+        for obj in root.pickable_objects:
+            if obj.is_particle and (selection.objects is None or obj.name in selection.objects):
+                rows["objects"].append({"name": obj.name, "url": f"{prefix}Objects/{obj.name}.zarr"})
     return rows
 
 
-def _tomogram_path(tomogram: Any) -> str:
-    """Where a tomogram's store is: in the static layer when it is read-only, else the overlay."""
-    return tomogram.static_path if tomogram.read_only else tomogram.overlay_path
+def _annotation_columns(entity: Any) -> dict[str, Any]:
+    """The portal columns of a picks file or segmentation (empty for the project's own), and its
+    portal metadata under ``FACTS``."""
+    from copick.ops.croissant_reshape import FACTS
+    from copick.ops.croissant_source import portal_facts
+
+    facts = portal_facts(entity)
+    if facts is None:
+        return {FACTS: None}
+    return {
+        "portal_object_name": facts.get("object_name"),
+        "portal_annotation_id": facts.get("id"),
+        "portal_annotation_file_id": facts.get("annotation_file_id"),
+        FACTS: facts,
+    }
+
+
+def _picks_voxel_size(entity: Any, data: bytes | None) -> Any:
+    """A picks file's voxel spacing: copick JSON's ``voxel_spacing``, the portal's for its ndjson."""
+    from copick.entities.base import locator_of
+
+    if locator_of(entity).reader is not None:
+        return entity.meta.voxel_spacing
+    return json.loads(data).get("voxel_spacing") if data else None
 
 
 def _segmentation_table(segmentation: Any) -> str:
@@ -189,17 +232,33 @@ def _keep(wanted: dict[str, set[str]], kind: str, entity: Any) -> bool:
     return kind not in wanted or serialize_copick_uri(entity) in wanted[kind]
 
 
-def _relative(path: str, base: str) -> str:
-    """An entity's path relative to the project root (the URL readers resolve against the base URL)."""
-    relative = os.path.relpath(path.split("://", 1)[-1], base)
+def _location(entity: Any) -> str:
+    """Where an entity's bytes are: a local path, or a URL (``s3://bucket/key``)."""
+    from copick.entities.base import locator_of
+
+    locator = locator_of(entity)
+    return locator.layer.shown(locator.layer.path(locator.path))
+
+
+def _url(location: str, source: Any, prefix: str) -> str:
+    """A row's URL: relative to the source's base (after ``prefix``); a portal file outside the
+    portal's prefix keeps its URL, a project file outside its folder is an error."""
+    if source.is_portal:
+        inside = location.startswith(source.base)
+        return prefix + location[len(source.base) :] if inside else location
+    relative = os.path.relpath(location.split("://", 1)[-1], source.base)
     if relative.startswith(".."):
-        raise ConfigError(f"{path} is not inside the project root {base}; pass the folder that holds it.")
-    return relative.replace(os.sep, "/")
+        raise ConfigError(
+            f"{location} is not inside the project root {source.base}; pass the folder that holds it."
+        )
+    return prefix + relative.replace(os.sep, "/")
 
 
 def _file_bytes(entity: Any) -> bytes:
-    with open(entity.path.split("://", 1)[-1], "rb") as f:
-        return f.read()
+    from copick.entities.base import locator_of
+
+    locator = locator_of(entity)
+    return locator.layer.read_bytes(locator.path)
 
 
 def overlay_settings(

@@ -1,0 +1,80 @@
+"""The project an ML-Croissant manifest is made from (``export-croissant`` / ``append-croissant``):
+a filesystem project's folder, or CryoET Data Portal datasets read through a temporary project.
+
+A source says which URL its rows' URLs are relative to (``base``): the project's folder, or for the
+portal the canonical ``s3://`` prefix of the portal's bucket (files elsewhere keep their absolute
+URL), and whether it has density maps of its objects (portal projects have none). ``portal_facts``
+gives the portal metadata of an entity that the CDP-only filters and the session-id template use.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+#: Where the portal's files are: a portal source's URLs are relative to it (as copick 1.31 writes).
+PORTAL_BASE_URL = "s3://cryoet-data-portal-public/"
+
+
+@dataclass
+class CroissantSource:
+    """A project to list: its ``root``, the folder or URL prefix its URLs are relative to, and
+    whether it is a portal project (portal columns, no object density maps)."""
+
+    root: Any
+    base: str
+    is_portal: bool = False
+
+    @property
+    def absolute_prefix(self) -> str:
+        """What makes a relative URL of this source absolute (``append-croissant``'s URLs)."""
+        if self.is_portal:
+            return self.base
+        return self.root.config.overlay_root.rstrip("/") + "/"
+
+
+def filesystem_source(root: Any, folder: str | None = None) -> CroissantSource:
+    """A filesystem project; URLs relative to ``folder`` (default: its overlay root)."""
+    from copick.errors import ConfigError
+
+    config = root.config
+    if getattr(config, "config_type", None) not in ("filesystem", None):
+        raise ConfigError(
+            f"Croissant manifests are made from filesystem projects or portal datasets; "
+            f"the config is of type {config.config_type!r} (use --source-dataset-ids for the portal)."
+        )
+    return CroissantSource(root, os.path.abspath(folder or config.overlay_root.split("://", 1)[-1]))
+
+
+@contextlib.contextmanager
+def portal_source(dataset_ids: list[int]) -> Iterator[CroissantSource]:
+    """Portal datasets read through a project whose overlay is a temporary folder (removed after)."""
+    import tempfile
+
+    from copick.ops.open import from_czcdp_datasets
+
+    with tempfile.TemporaryDirectory(prefix="copick-croissant-") as overlay:
+        root = from_czcdp_datasets(dataset_ids, overlay, {"auto_mkdir": True})
+        yield CroissantSource(root, PORTAL_BASE_URL, is_portal=True)
+
+
+def portal_facts(entity: Any) -> dict[str, Any] | None:
+    """The portal metadata of a portal tomogram, picks file or segmentation: its scalar portal fields,
+    ``authors`` (list), ``author`` (the first) and for annotations ``annotation_file_id``;
+    ``None`` for an entity the portal did not list."""
+    portal = getattr(entity.meta, "portal_metadata", None)
+    if portal is None:
+        return None
+    if hasattr(portal, "portal_annotation"):
+        fields = portal.portal_annotation.model_dump() if portal.portal_annotation else {}
+        authors = list(portal.portal_author_names or [])
+        file = portal.portal_annotation_file
+        fields["annotation_file_id"] = getattr(file, "id", None)
+    else:
+        fields = portal.portal_metadata.model_dump() if portal.portal_metadata else {}
+        authors = list(portal.portal_authors or [])
+    scalars = {k: v for k, v in fields.items() if not isinstance(v, (dict, list))}
+    return {**scalars, "authors": authors, "author": authors[0] if authors else ""}
