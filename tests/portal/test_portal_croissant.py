@@ -227,3 +227,7 @@ def test_source_options_are_checked(portal_env: Any, tmp_path: Path) -> None:
     bad_map = invoke(["config", *_export_args(tmp_path / "x", "--source-dataset-ids", "10001",
                                                 "--tomo-type-map", "wbp")])  # fmt: skip
     assert_one_error(bad_map, "--tomo-type-map", "'wbp'")
+    typo = invoke(["config", *_export_args(tmp_path / "y", "--source-dataset-ids", "10001", "--runs", "101",
+                                             "--split", "train=101,999")])  # fmt: skip
+    assert_one_error(typo, "train: 999")
+    assert not (tmp_path / "y" / "Croissant" / "metadata.json").exists()

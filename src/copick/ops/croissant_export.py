@@ -123,6 +123,7 @@ def table_rows(
     wanted = _selected_uris(root, selection)
     rows: dict[str, list[dict[str, Any]]] = {t.name: [] for t in TABLES}
     runs = [r for r in root.runs if selection.runs is None or r.name in selection.runs]
+    _check_splits(selection.splits, {r.name for r in runs})
     for run in runs:
         portal_run = getattr(run.meta, "portal_run_id", None)
         rows["runs"].append({"name": run.name, "portal_run_id": portal_run, "split": split_of.get(run.name)})
@@ -175,6 +176,18 @@ def table_rows(
             if obj.is_particle and (selection.objects is None or obj.name in selection.objects):
                 rows["objects"].append({"name": obj.name, "url": f"{prefix}Objects/{obj.name}.zarr"})
     return rows
+
+
+def _check_splits(splits: Mapping[str, list[str]], listed: set[str]) -> None:
+    """Every run a split names must be among the rows (a typo would silently leave it unassigned)."""
+    from copick.errors import MissingEntityError
+
+    unknown = [f"{split}: {run}" for split, runs in splits.items() for run in runs if run not in listed]
+    if unknown:
+        raise MissingEntityError(
+            f"The splits name runs that are not among the selected runs ({'; '.join(unknown)}); "
+            f"selected: {', '.join(sorted(listed)) or 'none'}. Fix the run names or widen --runs."
+        )
 
 
 def _annotation_columns(entity: Any) -> dict[str, Any]:

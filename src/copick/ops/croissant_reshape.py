@@ -109,7 +109,7 @@ def _session_id(template: str, facts: Mapping[str, Any], current: str) -> str:
     usable is left or the template is malformed."""
     from copick.util.escape import sanitize_name
 
-    values = _Blank({**facts, "authors": ", ".join(facts["authors"])})
+    values = _Blank({**facts, "authors": ",".join(facts["authors"])})
     try:
         return sanitize_name(template.format_map(values), suppress_warnings=True)
     except (IndexError, ValueError, AttributeError, KeyError):
