@@ -231,3 +231,27 @@ def test_source_options_are_checked(portal_env: Any, tmp_path: Path) -> None:
                                              "--split", "train=101,999")])  # fmt: skip
     assert_one_error(typo, "train: 999")
     assert not (tmp_path / "y" / "Croissant" / "metadata.json").exists()
+
+
+def test_export_of_a_portal_config_lists_its_overlay_files_by_path(
+    portal_env: Any, portal_s3: Any, tmp_path: Path
+) -> None:
+    """A portal project's config is a portal source (CDP-only options allowed, no --base-url needed);
+    the picks its overlay holds are listed by their absolute path, as 1.31 lists them."""
+    import numpy as np
+
+    config = tmp_path / "cdp.json"
+    root = copick.from_czcdp_datasets(
+        [10001], str(tmp_path / "ov"), {"auto_mkdir": True}, output_path=str(config)
+    )
+    root.get_run("101").new_picks("cytosolic-ribosome", "s1", "alice").from_numpy(np.ones((2, 3)))
+    args = ["--config", str(config), "--runs", "101", "--session-id-template", "{method_type}"]
+    _ours(*_export_args(tmp_path / "ours", *args))
+    _reference_cli(portal_env, portal_s3, tmp_path, "config", *_export_args(tmp_path / "ref", *args))
+    ours, refs = (tmp_path / side / "Croissant" / "metadata.json" for side in ("ours", "ref"))
+    _same_manifests(ours, refs)
+    alice = next(p for p in _rows(ours, "picks") if p["user_id"] == "alice")
+    assert alice["url"] == str(tmp_path / "ov/ExperimentRuns/101/Picks/alice_s1_cytosolic-ribosome.json")
+    opened = copick.from_croissant(str(ours), static_fs_args={"anon": True})
+    points = next(p for p in opened.get_run("101").picks if p.user_id == "alice").numpy()[0]
+    assert points.tolist() == [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]

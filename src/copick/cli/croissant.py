@@ -184,12 +184,12 @@ def export_croissant(
         "citeAs": options["cite_as"],
         "datePublished": options["date_published"],
     }
-    reshape = reshape_of(options, bool(source_dataset_ids))
-    if config_path and not base_url:
-        raise click.UsageError(
-            "--base-url is required with --config (the URL readers find --project-root at)."
-        )
     with source_of(config_path, source_dataset_ids, "--config", project_root) as source:
+        reshape = reshape_of(options, source.is_portal)
+        if not source.is_portal and not base_url:
+            raise click.UsageError(
+                "--base-url is required for a filesystem project (the URL of --project-root)."
+            )
         root = source.root
         done = export_croissant(
             source, project_root, base_url or "", selection, info, not options["no_file_sha256"],
@@ -283,8 +283,8 @@ def append_croissant(
 
     logger = start(__name__, options.pop("debug"))
     url = manifest if "://" in manifest else os.path.abspath(manifest)
-    reshape = reshape_of(options, bool(source_dataset_ids))
     with source_of(source_config, source_dataset_ids, "--source-config") as source:
+        reshape = reshape_of(options, source.is_portal)
         counts = append(url, source, selection_of(options), not options["no_file_sha256"], reshape=reshape)
     summary = ", ".join(f"{n} {name}" for name, n in counts.items()) or "no rows"
     logger.info(f"Appended rows into {url} ({summary})")

@@ -132,7 +132,9 @@ def reshape_of(options: dict[str, Any], portal: bool) -> Any:
     unsupported = reshape.portal_only_options()
     if unsupported and not portal:
         names = ", ".join("--" + n.replace("_", "-") for n in unsupported)
-        raise click.UsageError(f"{names}: only for CryoET Data Portal sources (--source-dataset-ids).")
+        raise click.UsageError(
+            f"{names}: only for CryoET Data Portal sources (--source-dataset-ids or a portal config)."
+        )
     return reshape
 
 
@@ -149,9 +151,10 @@ def _dataset_ids(value: str) -> list[int]:
 def source_of(
     config_path: str | None, dataset_ids: str | None, option: str, folder: str | None = None
 ) -> Iterator[Any]:
-    """The project rows are made from: a config (``option``) or portal datasets, exactly one."""
+    """The project rows are made from: a config (``option``: filesystem or portal project) or portal
+    datasets, exactly one."""
     import copick
-    from copick.ops.croissant_source import filesystem_source, portal_source
+    from copick.ops.croissant_source import config_source, portal_source
 
     if bool(config_path) == bool(dataset_ids):
         raise click.UsageError(f"Give exactly one of {option} and --source-dataset-ids.")
@@ -159,4 +162,4 @@ def source_of(
         with portal_source(_dataset_ids(dataset_ids)) as source:
             yield source
     else:
-        yield filesystem_source(copick.from_file(config_path), folder)
+        yield config_source(copick.from_file(config_path), folder)

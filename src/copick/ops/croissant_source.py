@@ -1,5 +1,6 @@
 """The project an ML-Croissant manifest is made from (``export-croissant`` / ``append-croissant``):
-a filesystem project's folder, or CryoET Data Portal datasets read through a temporary project.
+a filesystem project's folder, a portal project's config, or CryoET Data Portal datasets read
+through a temporary project.
 
 A source says which URL its rows' URLs are relative to (``base``): the project's folder, or for the
 portal the canonical ``s3://`` prefix of the portal's bucket (files elsewhere keep their absolute
@@ -36,15 +37,20 @@ class CroissantSource:
         return self.root.config.overlay_root.rstrip("/") + "/"
 
 
-def filesystem_source(root: Any, folder: str | None = None) -> CroissantSource:
-    """A filesystem project; URLs relative to ``folder`` (default: its overlay root)."""
+def config_source(root: Any, folder: str | None = None) -> CroissantSource:
+    """The project of a config: a filesystem project (URLs relative to ``folder``, default its overlay
+    root) or a portal project (its portal files relative to the portal's prefix; files of its
+    overlay keep their absolute path, as 1.31 writes them)."""
     from copick.errors import ConfigError
 
     config = root.config
-    if getattr(config, "config_type", None) not in ("filesystem", None):
+    kind = getattr(config, "config_type", None)
+    if kind == "cryoet_data_portal":
+        return CroissantSource(root, PORTAL_BASE_URL, is_portal=True)
+    if kind not in ("filesystem", None):
         raise ConfigError(
-            f"Croissant manifests are made from filesystem projects or portal datasets; "
-            f"the config is of type {config.config_type!r} (use --source-dataset-ids for the portal)."
+            f"Croissant manifests are made from filesystem or CryoET Data Portal projects; "
+            f"the config is of type {kind!r}."
         )
     return CroissantSource(root, os.path.abspath(folder or config.overlay_root.split("://", 1)[-1]))
 
