@@ -165,26 +165,49 @@ def test_each_copick_reads_the_others_portal_manifest(
 def test_append_from_the_portal_is_the_reference_append(
     exports: dict[str, Path], portal_env: Any, portal_s3: Any, tmp_path: Path
 ) -> None:
-    args = ["--source-dataset-ids", "10002", "--runs", "104",
+    """Runs 103 and 105 appended to the reshaped export (101, 102, 104): the runs table stays sorted."""
+    args = ["--source-dataset-ids", "10001,10002", "--runs", "103,105",
             "--object-name-map", "cytosolic-ribosome:ribosome",
             "--session-id-template", "{method_type}", "--picks-portal-meta", "ground_truth_status=true",
-            "--split", "val=104"]  # fmt: skip
+            "--split", "val=105"]  # fmt: skip
     manifests = {}
     for side in ("ours", "ref"):
-        shutil.copytree(exports["ours-plain"].parents[1], tmp_path / side)
+        shutil.copytree(exports["ours-reshaped"].parents[1], tmp_path / side)
         manifests[side] = tmp_path / side / "Croissant" / "metadata.json"
     _ours("append-croissant", "--croissant", str(manifests["ours"]), *args)
     _reference_cli(portal_env, portal_s3, tmp_path, "config", "append-croissant", "--croissant",
                    str(manifests["ref"]), *args)  # fmt: skip
     _same_manifests(manifests["ours"], manifests["ref"], appended=True)
     record_sets = json.loads(manifests["ours"].read_text())["recordSet"]
-    assert (
-        next(r for r in record_sets if r["@id"] == "copick/splits")["data"][0]["copick/splits/name"] == "val"
-    )
+    splits = next(r for r in record_sets if r["@id"] == "copick/splits")["data"]
+    assert [s["copick/splits/name"] for s in splits] == ["train", "val"]
+    runs = _rows(manifests["ours"], "runs")
+    assert [(r["name"], r["split"]) for r in runs] == [
+        ("101", "train"), ("102", ""), ("103", ""), ("104", "train"), ("105", "val")
+    ]  # fmt: skip
     picks = [p for p in _rows(manifests["ours"], "picks") if p["session_id"] == "manual"]
-    assert [(p["run"], p["object_name"]) for p in picks] == [("104", "ribosome")]
-    assert picks[0]["url"].startswith("s3://cryoet-data-portal-public/10002/TS_100/")
-    assert {r["name"]: r["split"] for r in _rows(manifests["ours"], "runs")}["104"] == "val"
+    assert [(p["run"], p["object_name"]) for p in picks] == [("103", "ribosome"), ("105", "ribosome")]
+    assert picks[1]["url"].startswith("s3://cryoet-data-portal-public/10002/TS_101/")
+
+
+def test_append_from_a_manifest_of_portal_data_keeps_the_files_urls(
+    exports: dict[str, Path], portal_env: Any, tmp_path: Path
+) -> None:
+    """A config reading a portal manifest as the source: its rows name the portal's files.
+    (copick 1.31 writes the copick layout's paths under the bucket instead, where nothing is.)"""
+    plain = exports["ours-plain"]
+    source = tmp_path / "mlc.json"
+    reading = {"croissant_url": str(plain), "static_fs_args": {"anon": True}}
+    source.write_text(json.dumps({"config_type": "mlcroissant", "pickable_objects": [], **reading}))
+    shutil.copytree(plain.parents[1], tmp_path / "dest")
+    dest = tmp_path / "dest" / "Croissant" / "metadata.json"
+    _ours("append-croissant", "--croissant", str(dest), "--source-config", str(source), "--runs", "105")
+    appended = [p for p in _rows(dest, "picks") if p["run"] == "105"]
+    listed = [p for p in _rows(plain, "picks") if p["run"] == "105"]
+    assert [p["url"] for p in appended] == [f"s3://cryoet-data-portal-public/{p['url']}" for p in listed]
+    assert [(p["sha256"], p["voxel_size"]) for p in appended] == [(p["sha256"], "10.0") for p in listed]
+    opened = copick.from_croissant(str(dest), static_fs_args={"anon": True})
+    assert len(opened.get_run("105").picks[0].numpy()[0]) == 3 + 105 % 3
 
 
 def test_tomogram_filters_select_by_portal_metadata_and_authors(portal_env: Any, tmp_path: Path) -> None:

@@ -143,8 +143,12 @@ class ManifestCatalog:
             for row in rows.get(table, []):
                 values = {"pickable_object_name": row["object_name"], "user_id": row["user_id"]}
                 values["session_id"] = row["session_id"]
-                meta = ListedMeta(cls, {**values, **PICKS_DEFAULTS} if kind == PICKS else values)
                 reader = _ndjson_reader(row) if kind == PICKS else None
+                if kind == PICKS:  # a portal file's voxel size is the row's (copick JSON holds its own)
+                    values = {**values, **PICKS_DEFAULTS}
+                    if reader is not None:
+                        values["voxel_spacing"] = reader.keywords["voxel_size"]
+                meta = ListedMeta(cls, values)
                 index[(kind, row["run"])].append(self._record(meta, row["url"], reader))
         for table, kind in _SEGMENTATION_TABLES.items():
             for row in rows.get(table, []):

@@ -109,8 +109,9 @@ def append_croissant(
     """Union the selected rows of ``source`` (``croissant_source.CroissantSource``: a filesystem
     project or portal datasets), renamed and filtered by ``reshape``, into the manifest at
     ``manifest_url``: a row whose key (``PRIMARY_KEYS``) is already there replaces it; new rows go
-    last. URLs are absolute; runs keep their split unless the selection assigns one; the config's
-    objects are unioned in. Returns the number of rows appended or replaced per table."""
+    last (runs: the table sorted by name). URLs are absolute; runs keep their split unless the
+    selection assigns one; the config's objects are unioned in. Returns the number of rows appended
+    or replaced per table."""
     from copick.ops.croissant_export import table_rows
     from copick.ops.croissant_reshape import Reshape, apply, renamed_objects
 
@@ -125,6 +126,8 @@ def append_croissant(
         if rows:
             manifest.rows[name] = _union(manifest.rows.get(name, []), rows, PRIMARY_KEYS[name])
             counts[name] = len(rows)
+    if "runs" in counts:  # the runs table is kept sorted by name, as 1.31 keeps it
+        manifest.rows["runs"].sort(key=lambda row: row["name"])
     objects = source.root.config.model_dump(mode="json")["pickable_objects"]
     embedded = manifest.document.get("copick:config") or {}
     manifest.document["copick:config"] = _union_objects(

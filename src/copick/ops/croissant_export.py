@@ -254,17 +254,16 @@ def _location(entity: Any) -> str:
 
 
 def _url(location: str, source: Any, prefix: str) -> str:
-    """A row's URL: relative to the source's base (after ``prefix``); a portal file outside the
-    portal's prefix keeps its URL, a project file outside its folder is an error."""
-    if source.is_portal:
-        inside = location.startswith(source.base)
-        return prefix + location[len(source.base) :] if inside else location
-    relative = os.path.relpath(location.split("://", 1)[-1], source.base)
-    if relative.startswith(".."):
-        raise ConfigError(
-            f"{location} is not inside the project root {source.base}; pass the folder that holds it."
-        )
-    return prefix + relative.replace(os.sep, "/")
+    """A row's URL: relative to the source's base (after ``prefix``); a file outside the base keeps
+    its URL or path when the source allows it (portal, manifest), else it is an error."""
+    relative = source.relative(location)
+    if relative is not None:
+        return prefix + relative
+    if source.external:
+        return location
+    raise ConfigError(
+        f"{location} is not inside the project root {source.base}; pass the folder that holds it."
+    )
 
 
 def _file_bytes(entity: Any) -> bytes:

@@ -1,6 +1,6 @@
 """The project an ML-Croissant manifest is made from (``export-croissant`` / ``append-croissant``):
-a filesystem project's folder, a portal project's config, or CryoET Data Portal datasets read
-through a temporary project.
+a filesystem project's folder, a portal project's config, a project read from a manifest, or
+CryoET Data Portal datasets read through a temporary project.
 
 A source says which URL its rows' URLs are relative to (``base``): the project's folder, or for the
 portal the canonical ``s3://`` prefix of the portal's bucket (files elsewhere keep their absolute
@@ -22,37 +22,57 @@ PORTAL_BASE_URL = "s3://cryoet-data-portal-public/"
 
 @dataclass
 class CroissantSource:
-    """A project to list: its ``root``, the folder or URL prefix its URLs are relative to, and
-    whether it is a portal project (portal columns, no object density maps)."""
+    """A project to list: its ``root``; ``base``, the folder or URL its rows' URLs are relative to;
+    ``absolute_prefix``, what makes such a URL absolute (``append-croissant``); whether files outside
+    the base keep their own URL or path (``external``; else they are an error), and whether it is a
+    portal project (CDP-only options, no object density maps)."""
 
     root: Any
     base: str
+    absolute_prefix: str
+    external: bool = False
     is_portal: bool = False
 
-    @property
-    def absolute_prefix(self) -> str:
-        """What makes a relative URL of this source absolute (``append-croissant``'s URLs)."""
-        if self.is_portal:
-            return self.base
-        return self.root.config.overlay_root.rstrip("/") + "/"
+    def relative(self, location: str) -> str | None:
+        """``location`` (a local path or URL) relative to the base; ``None`` when outside it."""
+        scheme, path = _split(location)
+        base_scheme, base = _split(self.base)
+        if scheme != base_scheme:
+            return None
+        if path == base:
+            return ""
+        return path[len(base) + 1 :] if path.startswith(base + "/") else None
+
+
+def _split(url: str) -> tuple[str, str]:
+    """``(scheme, path)`` of a URL or local path (``file``/``local`` URLs and paths: absolute path)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme in ("file", "local"):
+        return "file", os.path.abspath(rest if sep else url)
+    return scheme, rest.rstrip("/")
 
 
 def config_source(root: Any, folder: str | None = None) -> CroissantSource:
     """The project of a config: a filesystem project (URLs relative to ``folder``, default its overlay
-    root) or a portal project (its portal files relative to the portal's prefix; files of its
-    overlay keep their absolute path, as 1.31 writes them)."""
+    root), a portal project (its portal files relative to the portal's prefix, its overlay files by
+    absolute path, as 1.31 writes them) or a project read from a manifest (relative to the manifest's
+    data, other files by their URL)."""
     from copick.errors import ConfigError
 
     config = root.config
     kind = getattr(config, "config_type", None)
     if kind == "cryoet_data_portal":
-        return CroissantSource(root, PORTAL_BASE_URL, is_portal=True)
+        return CroissantSource(root, PORTAL_BASE_URL, PORTAL_BASE_URL, external=True, is_portal=True)
+    if kind == "mlcroissant":
+        base = root.static_base_url.rstrip("/")
+        return CroissantSource(root, base, base + "/", external=True)
     if kind not in ("filesystem", None):
         raise ConfigError(
-            f"Croissant manifests are made from filesystem or CryoET Data Portal projects; "
+            f"Croissant manifests are made from filesystem, mlcroissant or CryoET Data Portal projects; "
             f"the config is of type {kind!r}."
         )
-    return CroissantSource(root, os.path.abspath(folder or config.overlay_root.split("://", 1)[-1]))
+    prefix = config.overlay_root.rstrip("/") + "/"
+    return CroissantSource(root, os.path.abspath(folder or config.overlay_root.split("://", 1)[-1]), prefix)
 
 
 @contextlib.contextmanager
@@ -64,7 +84,7 @@ def portal_source(dataset_ids: list[int]) -> Iterator[CroissantSource]:
 
     with tempfile.TemporaryDirectory(prefix="copick-croissant-") as overlay:
         root = from_czcdp_datasets(dataset_ids, overlay, {"auto_mkdir": True})
-        yield CroissantSource(root, PORTAL_BASE_URL, is_portal=True)
+        yield CroissantSource(root, PORTAL_BASE_URL, PORTAL_BASE_URL, external=True, is_portal=True)
 
 
 def portal_facts(entity: Any) -> dict[str, Any] | None:
