@@ -214,3 +214,40 @@ def test_append_croissant_unions_rows_of_another_project(tmp_path):
     want["runs"].pop("TS_003")
     assert describe(root) == want
     assert reference_describe(manifest, tmp_path / "ref-overlay") == want
+
+
+def test_a_config_reading_a_manifest_is_a_source_as_in_the_reference(tmp_path):
+    """export-croissant / append-croissant from an mlcroissant config: URLs relative to the manifest's
+    data (export) or absolute under its base URL (append), byte for byte as 1.31 writes them."""
+    config = make_project(tmp_path / "p")
+    manifest = export(config, tmp_path / "p" / "proj")
+    source = tmp_path / "mlc.json"
+    source.write_text(
+        json.dumps({"config_type": "mlcroissant", "pickable_objects": [], "croissant_url": str(manifest)})
+    )
+    for side, run in (("ours", lambda *words: ok(invoke(list(words)))), ("ref", reference_cli)):
+        out = tmp_path / side
+        run(
+            "config",
+            "export-croissant",
+            "--config",
+            str(source),
+            "--project-root",
+            str(out),
+            "--base-url",
+            "https://example.org/p/",
+            "--runs",
+            "TS_001",
+            "--date-published",
+            "2026-01-01",
+        )
+        run("config", "append-croissant", "--croissant", str(out / "Croissant" / "metadata.json"),
+            "--source-config", str(source), "--runs", "TS_003")  # fmt: skip
+    for name in CSVS:
+        ours, theirs = (tmp_path / side / "Croissant" / f"{name}.csv" for side in ("ours", "ref"))
+        assert ours.read_bytes() == theirs.read_bytes(), name
+    picks = (tmp_path / "ours" / "Croissant" / "picks.csv").read_text().splitlines()
+    assert [line.split(",")[5] for line in picks[1:]] == [
+        "ExperimentRuns/TS_001/Picks/alice_1_ribosome.json",
+        (tmp_path / "p" / "proj").as_uri() + "/ExperimentRuns/TS_003/Picks/alice_1_ribosome.json",
+    ]
