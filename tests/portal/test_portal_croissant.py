@@ -218,7 +218,7 @@ def test_tomogram_filters_select_by_portal_metadata_and_authors(portal_env: Any,
             tmp_path / "a", *common, "--tomograms-portal-meta", "ctf_corrected=true,processing=denoised"
         )
     )
-    _ours(*_export_args(tmp_path / "b", *common, "--tomograms-author", "Ada Author"))
+    _ours(*_export_args(tmp_path / "b", *common, "--tomograms-author", "Ada Author", "--no-file-sha256"))
     _ours(*_export_args(tmp_path / "c", *common, "--tomograms-author", "Nobody", "--picks-author", "Eve"))
     found = {
         p: [t["portal_tomogram_id"] for t in _rows(tmp_path / p / "Croissant" / "metadata.json", "tomograms")]
@@ -227,6 +227,8 @@ def test_tomogram_filters_select_by_portal_metadata_and_authors(portal_env: Any,
     assert found == {"a": ["10101"], "b": ["10100", "10101"], "c": []}
     picks = _rows(tmp_path / "c" / "Croissant" / "metadata.json", "picks")
     assert [p["portal_annotation_id"] for p in picks] == ["10100"]
+    unhashed = _rows(tmp_path / "b" / "Croissant" / "metadata.json", "picks")
+    assert [(p["sha256"], p["voxel_size"]) for p in unhashed] == [("", "10.0"), ("", "10.0")]
 
 
 def test_source_options_are_checked(portal_env: Any, tmp_path: Path) -> None:

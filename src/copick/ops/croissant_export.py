@@ -109,7 +109,7 @@ def table_rows(
 ) -> dict[str, list]:
     """Every table's rows (dicts by column, portal entities' metadata under ``croissant_reshape.FACTS``)
     for the selected runs; URLs relative to the source's base, or with ``absolute`` all absolute."""
-    from copick.formats.croissant import TABLES, cell, sha256
+    from copick.formats.croissant import TABLES, cell
     from copick.ops.croissant_reshape import FACTS
     from copick.ops.croissant_source import portal_facts
 
@@ -124,6 +124,7 @@ def table_rows(
     rows: dict[str, list[dict[str, Any]]] = {t.name: [] for t in TABLES}
     runs = [r for r in root.runs if selection.runs is None or r.name in selection.runs]
     _check_splits(selection.splits, {r.name for r in runs})
+    files: list[tuple[dict[str, Any], Any, bool]] = []  # picks/mesh rows completed from their files
     for run in runs:
         portal_run = getattr(run.meta, "portal_run_id", None)
         rows["runs"].append({"name": run.name, "portal_run_id": portal_run, "split": split_of.get(run.name)})
@@ -151,12 +152,10 @@ def table_rows(
                     "object_name": entity.pickable_object_name,
                     "url": url(entity),
                 }
-                data = _file_bytes(entity) if file_sha256 or kind == "picks" else None
                 if kind == "picks":
-                    row["voxel_size"] = _picks_voxel_size(entity, data)
                     row.update(_annotation_columns(entity))
-                row["sha256"] = sha256(data) if file_sha256 and data is not None else None
                 rows[table].append(row)
+                files.append((row, entity, kind == "picks"))
         for segmentation in run.segmentations:
             if not _keep(wanted, "segmentation", segmentation):
                 continue
@@ -175,7 +174,29 @@ def table_rows(
         for obj in root.pickable_objects:
             if obj.is_particle and (selection.objects is None or obj.name in selection.objects):
                 rows["objects"].append({"name": obj.name, "url": f"{prefix}Objects/{obj.name}.zarr"})
+    _complete_from_files(files, file_sha256)
     return rows
+
+
+def _complete_from_files(files: list[tuple[dict[str, Any], Any, bool]], file_sha256: bool) -> None:
+    """Fill the ``sha256`` of picks and mesh rows (``(row, entity, is_picks)``) and the ``voxel_size``
+    of picks rows from their files, read concurrently (remote sources: one request each); a file is
+    read only when needed."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from copick.entities.base import locator_of
+    from copick.formats.croissant import sha256
+
+    def fill(item: tuple[dict[str, Any], Any, bool]) -> None:
+        row, entity, is_picks = item
+        portal_file = locator_of(entity).reader is not None  # portal ndjson: its voxel size is listed
+        data = _file_bytes(entity) if file_sha256 or (is_picks and not portal_file) else None
+        if is_picks:
+            row["voxel_size"] = entity.meta.voxel_spacing if portal_file else _json_voxel_size(data)
+        row["sha256"] = sha256(data) if file_sha256 and data is not None else None
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(fill, files))
 
 
 def _check_splits(splits: Mapping[str, list[str]], listed: set[str]) -> None:
@@ -207,12 +228,8 @@ def _annotation_columns(entity: Any) -> dict[str, Any]:
     }
 
 
-def _picks_voxel_size(entity: Any, data: bytes | None) -> Any:
-    """A picks file's voxel spacing: copick JSON's ``voxel_spacing``, the portal's for its ndjson."""
-    from copick.entities.base import locator_of
-
-    if locator_of(entity).reader is not None:
-        return entity.meta.voxel_spacing
+def _json_voxel_size(data: bytes | None) -> Any:
+    """The ``voxel_spacing`` of a copick picks file's JSON."""
     return json.loads(data).get("voxel_spacing") if data else None
 
 
