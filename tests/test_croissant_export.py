@@ -251,3 +251,25 @@ def test_a_config_reading_a_manifest_is_a_source_as_in_the_reference(tmp_path):
         "ExperimentRuns/TS_001/Picks/alice_1_ribosome.json",
         (tmp_path / "p" / "proj").as_uri() + "/ExperimentRuns/TS_003/Picks/alice_1_ribosome.json",
     ]
+
+
+def test_rename_maps_apply_to_a_filesystem_project_as_in_the_reference(tmp_path):
+    """--tomo-type-map / --object-name-map on a project's own rows (no portal columns filled), and
+    the embedded objects renamed with their old name kept, as 1.31 writes them."""
+    config = make_project(tmp_path / "p")
+    project = tmp_path / "p" / "proj"
+    args = ["--tomo-type-map", "wbp:wbpx", "--object-name-map", "ribosome:ribo,membrane:mem",
+            "--date-published", "2026-01-01"]  # fmt: skip
+    ours = export(config, project, *args).parent
+    shutil.move(ours, tmp_path / "ours")
+    theirs = reference_export(config, project, *args).parent
+    for name in CSVS:
+        assert (tmp_path / "ours" / f"{name}.csv").read_bytes() == (theirs / f"{name}.csv").read_bytes(), name
+    documents = [json.loads((folder / "metadata.json").read_text()) for folder in (tmp_path / "ours", theirs)]
+    ours_objects, their_objects = (d["copick:config"]["pickable_objects"] for d in documents)
+    assert ours_objects == their_objects
+    assert [(o["name"], o["metadata"]) for o in ours_objects] == [
+        ("ribo", {"portal_original_name": "ribosome"}), ("mem", {"portal_original_name": "membrane"})
+    ]  # fmt: skip
+    tomograms = (tmp_path / "ours" / "tomograms.csv").read_text().splitlines()
+    assert tomograms[1].split(",")[2] == "wbpx" and tomograms[1].endswith(",,")
