@@ -110,7 +110,7 @@ def mlcroissant(
     "config_path",
     default=None,
     type=click.Path(exists=True, dir_okay=False),
-    help="Config of the (filesystem) project to export; or --source-dataset-ids.",
+    help="Config of the project to export (filesystem, portal or mlcroissant); or --source-dataset-ids.",
 )
 @click.option(
     "--source-dataset-ids",
@@ -188,7 +188,8 @@ def export_croissant(
         reshape = reshape_of(options, source.is_portal)
         if not source.is_portal and not base_url:
             raise click.UsageError(
-                "--base-url is required for a filesystem project (the URL of --project-root)."
+                "--base-url is required unless the source is the portal "
+                "(the URL readers find --project-root at)."
             )
         root = source.root
         done = export_croissant(
@@ -257,7 +258,8 @@ def set_splits(
     "--source-config",
     default=None,
     type=click.Path(exists=True, dir_okay=False),
-    help="Config of the (filesystem) project whose rows are appended; or --source-dataset-ids.",
+    help="Config of the project whose rows are appended (filesystem, portal or mlcroissant); "
+    "or --source-dataset-ids.",
 )
 @click.option(
     "--source-dataset-ids",
