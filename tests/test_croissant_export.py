@@ -16,6 +16,7 @@ import pytest
 
 import copick
 from cli_helpers import assert_one_error, invoke, ok
+from copick.errors import UnsafePathError
 from croissant_describe import describe
 from test_croissant import RUNS, SPLIT_OF, SPLITS, expected, make_project, reference_export
 
@@ -122,6 +123,32 @@ def test_filters_keep_what_they_select(tmp_path):
     meshes = (manifest.parent / "meshes.csv").read_text().splitlines()
     assert meshes[1].endswith(",") and len(meshes) == 2
     assert (manifest.parent / "objects.csv").read_text().splitlines() == ["name,url"]
+
+
+def test_rows_that_break_layout_rules_are_left_out_and_urls_stay_inside(tmp_path, caplog):
+    config = make_project(tmp_path)
+    manifest = export(config, tmp_path / "proj", "--no-file-sha256")
+    tables = manifest.parent
+    with open(tables / "runs.csv", "a") as f:
+        f.write("../../evil,,train\n")
+    with open(tables / "picks.csv", "a") as f:
+        columns = (tables / "picks.csv").read_text().splitlines()[0].split(",")
+        hostile = [
+            {"run": "TS_001", "user_id": "../x", "session_id": "1", "object_name": "ribosome"},
+            {"run": "TS_001", "user_id": "eve", "session_id": "1", "object_name": "ribosome",
+             "url": "ExperimentRuns/../../outside.json"},
+        ]  # fmt: skip
+        for row in hostile:
+            f.write(",".join(row.get(c, "") for c in columns) + "\n")
+    (tmp_path / "outside.json").write_text("{}")
+    opened = copick.from_croissant(str(manifest), str(tmp_path / "overlay"))
+    assert [r.name for r in opened.runs] == list(RUNS)  # the bad run is not listed
+    assert "runs.csv is left out: Run name '../../evil'" in caplog.text
+    assert "picks.csv is left out: User ID '../x'" in caplog.text
+    picks = {p.user_id: p for p in opened.get_run("TS_001").picks}
+    assert sorted(picks) == ["alice", "eve"]
+    with pytest.raises(UnsafePathError, match="would leave the project root"):
+        picks["eve"].numpy()
 
 
 def test_existing_manifest_needs_force_and_emit_config_opens(tmp_path):

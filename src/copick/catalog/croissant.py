@@ -11,10 +11,13 @@ without an overlay, where new entities are written next to the listed ones).
 
 from __future__ import annotations
 
+import logging
 import posixpath
 from collections import defaultdict
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from copick import layout
 from copick.catalog import (
     FEATURES,
     MESHES,
@@ -42,6 +45,8 @@ from copick.metadata import (
 if TYPE_CHECKING:
     from copick.formats.croissant import Manifest
     from copick.storage import Layer
+
+_log = logging.getLogger(__name__)
 
 #: Segmentation tables and the kind of segmentation their rows are.
 _SEGMENTATION_TABLES = {
@@ -117,30 +122,42 @@ class ManifestCatalog:
             locator = Locator(locator.layer, locator.path, reader)
         return Record(meta, locator, self.source, read_only=self.read_only)
 
+    def _rows(self, table: str) -> Iterator[dict[str, str]]:
+        """The rows of ``table`` whose names copick's layout accepts; another row is left out with a
+        warning naming the table and the rule it broke, as a folder no name can make is not listed
+        (such a run or entity could be neither written nor copied)."""
+        for row in self.manifest.rows.get(table, []):
+            try:
+                _check_names(table, row)
+            except ValueError as err:
+                _log.warning(f"{self.source}: a row of {table}.csv is left out: {err}")
+                continue
+            yield row
+
     def _build(self) -> dict[tuple, list[Record]]:
-        rows = self.manifest.rows
+        rows = self._rows
         index: dict[tuple, list[Record]] = defaultdict(list)
-        for row in rows.get("runs", []):
+        for row in rows("runs"):
             meta = CopickRunMetaMLC(
                 name=row["name"],
                 split=row.get("split") or None,
                 portal_run_id=row.get("portal_run_id") or None,
             )
             index[(RUN, None)].append(Record(meta, None, self.source, read_only=self.read_only))
-        for row in rows.get("voxel_spacings", []):
+        for row in rows("voxel_spacings"):
             meta = CopickVoxelSpacingMeta(voxel_size=float(row["voxel_size"]))
             index[(VOXEL_SPACING, row["run"])].append(
                 Record(meta, None, self.source, read_only=self.read_only)
             )
-        for row in rows.get("tomograms", []):
+        for row in rows("tomograms"):
             meta = ListedMeta(CopickTomogramMeta, {"tomo_type": row["tomo_type"]})
             index[(TOMOGRAM, row["run"], float(row["voxel_size"]))].append(self._record(meta, row["url"]))
-        for row in rows.get("features", []):
+        for row in rows("features"):
             values = {"tomo_type": row["tomo_type"], "feature_type": row["feature_type"]}
             meta = construct_unchecked(CopickFeaturesMeta, values)
             index[(FEATURES, row["run"], float(row["voxel_size"]))].append(self._record(meta, row["url"]))
         for table, kind, cls in (("picks", PICKS, CopickPicksFile), ("meshes", MESHES, CopickMeshMeta)):
-            for row in rows.get(table, []):
+            for row in rows(table):
                 values = {"pickable_object_name": row["object_name"], "user_id": row["user_id"]}
                 values["session_id"] = row["session_id"]
                 reader = _ndjson_reader(row) if kind == PICKS else None
@@ -151,11 +168,31 @@ class ManifestCatalog:
                 meta = ListedMeta(cls, values)
                 index[(kind, row["run"])].append(self._record(meta, row["url"], reader))
         for table, kind in _SEGMENTATION_TABLES.items():
-            for row in rows.get(table, []):
+            for row in rows(table):
                 index[(SEGMENTATION, row["run"])].append(
                     self._record(_segmentation_meta(row, kind), row["url"])
                 )
         return dict(index)
+
+
+def _check_names(table: str, row: dict[str, str]) -> None:
+    """Raise ``InvalidNameError`` (a ``ValueError``) when a name of ``row`` of ``table`` breaks a rule
+    of copick's layout (the names its entity would be stored under)."""
+    layout.check_run_name(row["name"] if table == "runs" else row["run"])
+    if table in ("voxel_spacings", "tomograms", "features") or table in _SEGMENTATION_TABLES:
+        layout.check_voxel_size(row["voxel_size"])
+    if table == "tomograms":
+        layout.tomogram_store_name(row["tomo_type"])
+    elif table == "features":
+        layout.features_store_name(row["tomo_type"], row["feature_type"])
+    elif table in ("picks", "meshes"):
+        layout.annotation_file_name(row["user_id"], row["session_id"], row["object_name"], ".json")
+    elif table in _SEGMENTATION_TABLES:
+        multilabel = row.get("is_multilabel", "").lower() == "true"
+        kind = _SEGMENTATION_TABLES[table] or ("multilabel" if multilabel else "binary")
+        layout.segmentation_store_name(
+            float(row["voxel_size"]), row["user_id"], row["session_id"], row["name"], kind
+        )
 
 
 def _ndjson_reader(row: dict[str, str]) -> Any:
