@@ -1,6 +1,6 @@
 """Local-disk side of ``copick.storage``: whole-file writes (temporary file renamed or linked into
-place), and folder replacement (an atomic exchange where the kernel offers one) used to swap in a
-rewritten image or a copied folder."""
+place), folder replacement (an atomic exchange where the kernel offers one) used to swap in a
+rewritten image or a copied folder, and the symbolic links of ``copick deposit``."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ import contextlib
 import errno
 import functools
 import os
+import stat
 import tempfile
 from typing import Any
 
 from copick import layout
+from copick.errors import EntityExistsError, UnsafePathError
 from copick.writers import owner_id
 
 
@@ -168,3 +170,49 @@ def create_new(path: str, data: bytes) -> None:
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.remove(tmp)
+
+
+# --- symbolic links (copick deposit) ---------------------------------------------------------
+
+
+def real_folder(parent: str, name: str) -> str:
+    """``parent/name`` as a real folder (made when missing); a link or a file there is an error, so
+    that nothing is ever written outside the target through a link."""
+    path = os.path.join(parent, name)
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(path)
+    if not stat.S_ISDIR(os.lstat(path).st_mode):
+        what = "a symbolic link" if os.path.islink(path) else "a file"
+        raise UnsafePathError(
+            f"{path} is {what}, not a folder: deposit only writes inside real folders of the target."
+        )
+    return path
+
+
+def place_link(folder: str, name: str, source: str) -> str | None:
+    """Make the link ``folder/name`` -> ``source``. Returns ``None`` when it was made, ``""`` when a
+    correct link was there, else the target of the wrong link it replaced (atomically). A file or
+    folder that is not a link is never touched: ``EntityExistsError``."""
+    path = os.path.join(folder, name)
+    try:
+        os.symlink(source, path)
+        return None
+    except FileExistsError:
+        pass
+    if not os.path.islink(path):
+        what = "folder" if os.path.isdir(path) else "file"
+        raise EntityExistsError(
+            f"{path} is a {what}, not a link: deposit never replaces data. "
+            f"Move it away to link {source} there."
+        )
+    current = os.readlink(path)
+    if current == source or os.path.realpath(path) == os.path.realpath(source):
+        return ""
+    temp = os.path.join(folder, layout.temp_name(name, owner_id()))
+    os.symlink(source, temp)
+    try:
+        os.replace(temp, path)  # renames over the link itself, never what it points to
+    except BaseException:
+        os.unlink(temp)
+        raise
+    return current

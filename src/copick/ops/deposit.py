@@ -11,11 +11,9 @@ Only local files can be linked; read-only data of the CryoET Data Portal cannot 
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import re
-import stat
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,11 +21,9 @@ from copick import layout
 from copick.entities.base import layout_path_of, locator_of, record_of
 from copick.errors import (
     CopickError,
-    EntityExistsError,
     InvalidNameError,
     MissingEntityError,
     ReadOnlyError,
-    UnsafePathError,
 )
 from copick.kinds import (
     FEATURES,
@@ -42,6 +38,7 @@ from copick.kinds import (
 )
 from copick.ops.names import split_names
 from copick.ops.report import OpReport
+from copick.storage_local import place_link, real_folder
 
 __all__ = ["DepositError", "DepositReport", "deposit", "deposit_run", "deposited_run_name"]
 
@@ -121,56 +118,6 @@ def deposited_run_name(run: Any, prefix: str = "", regex: str | re.Pattern | Non
         raise InvalidNameError(f"Run {run.name} would be deposited as {name!r}: {err}") from None
 
 
-# --------------------------------------------------------------------------------------------------------
-# Links
-# --------------------------------------------------------------------------------------------------------
-
-
-def _real_folder(parent: str, name: str) -> str:
-    """``parent/name`` as a real folder (made when missing); a link or a file there is an error, so
-    that nothing is ever written outside the target through a link."""
-    path = os.path.join(parent, name)
-    with contextlib.suppress(FileExistsError):
-        os.mkdir(path)
-    if not stat.S_ISDIR(os.lstat(path).st_mode):
-        what = "a symbolic link" if os.path.islink(path) else "a file"
-        raise UnsafePathError(
-            f"{path} is {what}, not a folder: deposit only writes inside real folders of the target."
-        )
-    return path
-
-
-def _place_link(folder: str, name: str, source: str) -> str | None:
-    """Make the link ``folder/name`` -> ``source``. Returns ``None`` when it was made, ``""`` when a
-    correct link was there, else the target of the wrong link it replaced (atomically). A file or
-    folder that is not a link is never touched: ``EntityExistsError``."""
-    from copick.writers import owner_id
-
-    path = os.path.join(folder, name)
-    try:
-        os.symlink(source, path)
-        return None
-    except FileExistsError:
-        pass
-    if not os.path.islink(path):
-        what = "folder" if os.path.isdir(path) else "file"
-        raise EntityExistsError(
-            f"{path} is a {what}, not a link: deposit never replaces data. "
-            f"Move it away to link {source} there."
-        )
-    current = os.readlink(path)
-    if current == source or os.path.realpath(path) == os.path.realpath(source):
-        return ""
-    temp = os.path.join(folder, layout.temp_name(name, owner_id()))
-    os.symlink(source, temp)
-    try:
-        os.replace(temp, path)  # renames over the link itself, never what it points to
-    except BaseException:
-        os.unlink(temp)
-        raise
-    return current
-
-
 def _source_path(entity: Any) -> str:
     """The absolute local path of the file or image folder of ``entity``; read-only portal data and
     files on other file systems cannot be linked."""
@@ -236,8 +183,8 @@ def _link_run(run: Any, target: str, name: str, uris: dict[str, list[str]]) -> _
             source = _source_path(entity)
             folder = target
             for part in [*run_parts, *parts[:-1]]:
-                folder = _real_folder(folder, part)
-            old = _place_link(folder, parts[-1], source)
+                folder = real_folder(folder, part)
+            old = place_link(folder, parts[-1], source)
         except (OSError, ValueError) as err:
             outcome.errors.append(f"{label}: {err}")
             continue
