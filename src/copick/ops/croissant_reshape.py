@@ -47,30 +47,28 @@ class Reshape:
         return sorted(names + (["session_id_template"] if self.session_template else []))
 
 
-def parse_map(value: str | None, option: str) -> dict[str, str]:
-    """``'a:b,c:d'`` as ``{"a": "b", "c": "d"}``."""
+def _parse_items(value: str | None, option: str, sep: str, form: str, need_value: bool) -> dict[str, str]:
+    """``'k<sep>v,...'`` as a dict; an item without ``sep``, a key (or, when ``need_value``, a value)
+    is a ``ConfigError`` showing ``form``."""
     found = {}
     for pair in (value or "").split(","):
         if not pair.strip():
             continue
-        old, sep, new = pair.partition(":")
-        if not sep or not old.strip() or not new.strip():
-            raise ConfigError(f"{option}: {pair!r} is not 'old:new' (e.g. 'wbp-raw:wbp').")
-        found[old.strip()] = new.strip()
+        key, found_sep, text = pair.partition(sep)
+        if not found_sep or not key.strip() or (need_value and not text.strip()):
+            raise ConfigError(f"{option}: {pair!r} is not {form}.")
+        found[key.strip()] = text.strip()
     return found
+
+
+def parse_map(value: str | None, option: str) -> dict[str, str]:
+    """``'a:b,c:d'`` as ``{"a": "b", "c": "d"}``."""
+    return _parse_items(value, option, ":", "'old:new' (e.g. 'wbp-raw:wbp')", need_value=True)
 
 
 def parse_pairs(value: str | None, option: str) -> dict[str, str]:
-    """``'k=v,k2=v2'`` as a dict."""
-    found = {}
-    for pair in (value or "").split(","):
-        if not pair.strip():
-            continue
-        key, sep, text = pair.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"{option}: {pair!r} is not 'key=value' (e.g. 'method_type=manual').")
-        found[key.strip()] = text.strip()
-    return found
+    """``'k=v,k2=v2'`` as a dict (a value may be empty)."""
+    return _parse_items(value, option, "=", "'key=value' (e.g. 'method_type=manual')", need_value=False)
 
 
 def _equal(value: Any, text: str) -> bool:
