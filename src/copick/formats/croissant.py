@@ -237,6 +237,19 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def write_tables(
+    write: Callable[[str, bytes], None], rows: Mapping[str, Iterable[Mapping[str, Any]]], names: Iterable[str]
+) -> dict[str, str]:
+    """Encode the tables ``names`` (once each) of ``rows`` and ``write(file name, bytes)`` each; their
+    sha256 by table name, for the manifest."""
+    digests = {}
+    for name in dict.fromkeys(names):
+        data = csv_bytes(TABLE[name], rows[name])
+        write(TABLE[name].file_name, data)
+        digests[name] = sha256(data)
+    return digests
+
+
 def manifest_document(
     info: Mapping[str, Any],
     base_url: str,

@@ -63,11 +63,7 @@ class EditableManifest:
         """Write the ``changed`` tables, then the manifest (their sha256, the splits record set)."""
         from copick.formats import croissant as fmt
 
-        digests = {}
-        for name in dict.fromkeys(changed):
-            data = fmt.csv_bytes(fmt.TABLE[name], self.rows[name])
-            self.layer.write_bytes(fmt.TABLE[name].file_name, data)
-            digests[name] = fmt.sha256(data)
+        digests = fmt.write_tables(self.layer.write_bytes, self.rows, changed)
         document = fmt.with_tables(self.document, digests, self.splits())
         self.layer.write_bytes(self.name, fmt.document_bytes(document))
 

@@ -71,11 +71,11 @@ def export_croissant(
             "(or append-croissant to add rows to it)."
         )
     tables = apply(table_rows(source, selection, file_sha256), reshape)
-    digests = {}
-    for table in fmt.TABLES:
-        data = fmt.csv_bytes(table, tables[table.name])
-        layer.write_bytes(f"{fmt.MANIFEST_DIR}/{table.file_name}", data)
-        digests[table.name] = fmt.sha256(data)
+    digests = fmt.write_tables(
+        lambda file_name, data: layer.write_bytes(f"{fmt.MANIFEST_DIR}/{file_name}", data),
+        tables,
+        [table.name for table in fmt.TABLES],
+    )
     config = source.root.config
     details = {
         "name": config.name,
@@ -184,13 +184,13 @@ def _complete_from_files(files: list[tuple[dict[str, Any], Any, bool]], file_sha
     read only when needed."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from copick.entities.base import locator_of
+    from copick.entities.base import locator_of, stored_bytes
     from copick.formats.croissant import sha256
 
     def fill(item: tuple[dict[str, Any], Any, bool]) -> None:
         row, entity, is_picks = item
         portal_file = locator_of(entity).reader is not None  # portal ndjson: its voxel size is listed
-        data = _file_bytes(entity) if file_sha256 or (is_picks and not portal_file) else None
+        data = stored_bytes(entity) if file_sha256 or (is_picks and not portal_file) else None
         if is_picks:
             row["voxel_size"] = entity.meta.voxel_spacing if portal_file else _json_voxel_size(data)
         row["sha256"] = sha256(data) if file_sha256 and data is not None else None
@@ -281,13 +281,6 @@ def _url(location: str, source: Any, prefix: str) -> str:
     raise ConfigError(
         f"{location} is not inside the project root {source.base}; pass the folder that holds it."
     )
-
-
-def _file_bytes(entity: Any) -> bytes:
-    from copick.entities.base import locator_of
-
-    locator = locator_of(entity)
-    return locator.layer.read_bytes(locator.path)
 
 
 def overlay_settings(
