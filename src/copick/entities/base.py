@@ -200,6 +200,11 @@ def locator_of(entity: StoredEntity) -> Locator:
     return entity._locator
 
 
+def stored_bytes(entity: StoredEntity) -> bytes:
+    """The bytes of the file of ``entity`` as stored (picks JSON, mesh GLB), read afresh."""
+    return entity._read_bytes()
+
+
 def record_of(entity: StoredEntity) -> Record | None:
     """The record of ``entity`` when a catalog of another source (the portal ...) listed it, else None."""
     return entity._record

@@ -19,7 +19,7 @@ import time
 from collections import Counter
 from typing import Any
 
-from copick.entities.base import locator_of
+from copick.entities.base import locator_of, stored_bytes
 
 __all__ = ["collect_run", "collect_run_task", "write_report"]
 
@@ -69,7 +69,7 @@ def _thumbnail(
 
     picks = list(run.picks)
     try:
-        picks_bytes = [loc.layer.read_bytes(loc.path) for loc in map(locator_of, picks)]
+        picks_bytes = [stored_bytes(p) for p in picks]
         key = _content_key(tomogram, picks_bytes, objects)
         rel = f"thumbs/{key}.png"
         path = os.path.join(out_dir, rel)
