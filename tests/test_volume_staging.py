@@ -10,6 +10,8 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -146,3 +148,72 @@ def test_concurrent_writers_of_one_tomogram_win_cleanly_or_get_a_clear_error(whe
     assert {"wrote"} <= set(outputs[0] + outputs[1]) <= {"ready", "wrote", "busy"}
     assert _assert_whole(config) in {10.0 + i for i in range(4)} | {20.0 + i for i in range(4)}
     assert _hidden(config, fs) == []
+
+
+def _read_marker(fs: Any, path: str) -> bytes | None:
+    """The image's ``.zgroup`` as stored now, read beside copick (``None`` when there is none)."""
+    try:
+        if fs is None:
+            with open(path, "rb") as f:
+                return f.read()
+        return fs.cat_file(path)
+    except FileNotFoundError:
+        return None
+
+
+def test_the_completion_marker_is_never_seen_half_written(where: tuple[str, Any]) -> None:
+    """While a writer rewrites the image again and again, ``.zgroup`` (what tells readers that the
+    image is complete) is at every moment either absent or whole: a reader never takes a torn image
+    for a complete one."""
+    config, fs = where
+    marker = f"{_folder(config)}/wbp.zarr/.zgroup"
+    child = subprocess.Popen(
+        [sys.executable, "-c", REWRITER, config, "12", "1"], stdout=subprocess.PIPE, text=True
+    )
+    assert child.stdout.readline().strip() == "ready"
+    seen = set()
+    while child.poll() is None:
+        content = _read_marker(fs, marker)
+        seen.add(content)
+        assert content is None or content.strip().startswith(b"{"), f"torn .zgroup: {content!r}"
+    assert child.returncode == 0
+    if fs is not None:  # remote switches take the marker away, then put the new one in place
+        assert None in seen and len(seen) > 1, "no poll fell within a switch"
+
+
+COPIER = textwrap.dedent(
+    """
+    import sys, copick
+    target = copick.from_file(sys.argv[1]).get_run("TS_1").get_voxel_spacing(10.0).get_tomograms("wbp")[0]
+    sources = copick.from_file(sys.argv[2]).get_run("TS_1").get_voxel_spacing(10.0).tomograms
+    print("ready", flush=True)
+    for i in range(1000):
+        target.copy_from(sources[i % 2])
+    """
+)
+
+
+def test_an_image_copy_killed_at_any_moment_leaves_the_old_or_new_image(
+    where: tuple[str, Any], tmp_path: Path, write_project_config: Callable[..., str]
+) -> None:
+    """``copy_from`` of an image goes through a staging like any rewrite: a copier
+    killed at a random moment leaves a whole image (the old one or a copy), and the next writer
+    removes what it left."""
+    config, disk = where
+    source = write_project_config((str(tmp_path / "source"), {}))
+    spacing = copick.from_file(source).new_run("TS_1").new_voxel_spacing(10.0)
+    for name, value in (("wbp", 4.0), ("sirt", 5.0)):
+        spacing.new_tomogram(name).from_numpy(np.full((64, 64, 64), value), levels=2)
+    rng = np.random.default_rng(3)
+    for _trial in range(3):
+        child = subprocess.Popen(
+            [sys.executable, "-c", COPIER, config, source], stdout=subprocess.PIPE, text=True
+        )
+        assert child.stdout.readline().strip() == "ready"
+        time.sleep(rng.uniform(0.2, 1.0))
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        assert _assert_whole(config) in {-1.0, 4.0, 5.0}
+    _tomogram(config).copy_from(copick.from_file(source).get_run("TS_1").get_voxel_spacing(10.0).tomograms[0])
+    assert _assert_whole(config) in {4.0, 5.0}
+    assert _hidden(config, disk) == []

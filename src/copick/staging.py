@@ -6,13 +6,14 @@ A new pyramid is written under a hidden sibling ``.<name>.<owner>.tmp`` of the i
 
 * local disks: the staging folder is exchanged with the image folder in one ``renameat2`` call;
   concurrent writers each switch their own complete image, and the last one wins.
-* object stores (no rename): the image's completion marker ``.zgroup`` is deleted first, so no
+* object stores and SMB (no folder rename): the image's completion marker ``.zgroup`` is deleted first, so no
   reader ever mixes old and new chunks, then the staged objects are copied server-side onto the
-  image's keys, keys of the old image that the new one lacks are deleted, ``.zattrs`` and ``.zgroup``
-  are copied last and the staging prefix is removed. A hidden ``.<name>.lock`` object (created with
-  a conditional PUT; on SFTP and SMB an exclusive create) admits one writer at a time; another live
-  writer gets ``ConcurrentWriteError``. A lock left empty (its creator killed between creating and
-  writing it) is broken after ``EMPTY_LOCK_SECONDS``.
+  image's keys, keys of the old image that the new one lacks are deleted, ``.zattrs`` is copied
+  and ``.zgroup`` moved last (a move is atomic everywhere, a copy is not on SMB) and the staging
+  is removed. A hidden ``.<name>.lock`` object (created with a conditional PUT; on SFTP and SMB an
+  exclusive create) admits one writer at a time; another live writer gets
+  ``ConcurrentWriteError``. A lock left empty (its creator killed between creating and writing
+  it) is broken after ``EMPTY_LOCK_SECONDS``.
 
 * SFTP (folders rename in one request, ``Layer.renames_folders``): as on object stores, but the
   switch renames instead of copying every chunk: ``.zgroup`` is deleted, every entry of the old image
@@ -181,9 +182,12 @@ def _switch(layer: Layer, staging: str, rel: str) -> None:
     )
     for key in sorted(old - new):
         layer.discard(layout.join(rel, key))
-    for marker in _MARKERS:
-        if marker in new:
-            layer.copy_files([(layout.join(staging, marker), layout.join(rel, marker))])
+    if ".zattrs" in new:
+        layer.copy_files([(layout.join(staging, ".zattrs"), layout.join(rel, ".zattrs"))])
+    if ".zgroup" in new:
+        # Moved, not copied: a copy killed half-way can leave an empty .zgroup (SMB copies by
+        # creating the file, then filling it), which readers would take for a complete image.
+        layer.move(layout.join(staging, ".zgroup"), layout.join(rel, ".zgroup"))
     layer.discard(staging)
 
 
@@ -212,3 +216,24 @@ def _fresh_entries(layer: Layer, rel: str) -> list[str]:
     """Names in folder ``rel`` (hidden ones too) as the server has them now."""
     layer.forget_prefetch(rel)
     return sorted(entry.name for entry in layer.list_dir(rel, hidden=True))
+
+
+def copy_image(source: Layer, src_rel: str, target: Layer, rel: str, where: str) -> None:
+    """Replace image ``rel`` of ``target`` with a copy of image ``src_rel`` of ``source`` (any two
+    layers, any backends), never exposing a half-copied image: between local disks a copy swapped in
+    by renames; elsewhere a rewrite through a staging, its markers written last."""
+    from copick.storage import copy_local_tree
+
+    if source.is_local and target.is_local:
+        tidy(target, rel)  # what killed copies and writes left beside the image
+        copy_local_tree(source, src_rel, target, rel)
+        _changed(target, rel)
+        return
+    keys = source.list_files(src_rel)
+    ordered = [k for k in keys if k not in _MARKERS] + [m for m in _MARKERS if m in keys]
+
+    def write(store: Any) -> None:
+        for key in ordered:
+            store[key] = source.read_bytes(layout.join(src_rel, key))
+
+    rewrite(target, rel, write, where)

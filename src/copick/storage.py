@@ -379,21 +379,9 @@ class Layer:
         return open_store(self, rel, read_only or self.read_only)
 
 
-def copy_tree(src_layer: Layer, src_rel: str, dst_layer: Layer, dst_rel: str) -> None:
-    """Replace the folder ``dst_rel`` with a copy of every file under ``src_rel`` (hidden ones included).
-
-    On local disks the copy is made beside the target and swapped in with renames, so a crash never
-    leaves a half-copied store under the target name.
-    """
-    if src_layer.is_local and dst_layer.is_local:
-        copy_folder(src_layer.path(src_rel), dst_layer._writable_path(dst_rel, "write"))
-        dst_layer.forget_prefetch(dst_rel)
-        return
-    base = src_layer.path(src_rel).rstrip("/")
-    files = sorted(src_layer.fs.find(base))
-    dst_layer.discard(dst_rel)
-    for path in files:
-        rel = posixpath.relpath(path.rstrip("/"), base)
-        dst_layer.write_bytes(
-            posixpath.join(dst_rel, rel), src_layer.read_bytes(posixpath.join(src_rel, rel))
-        )
+def copy_local_tree(src_layer: Layer, src_rel: str, dst_layer: Layer, dst_rel: str) -> None:
+    """Replace the folder ``dst_rel`` of a local layer with a copy of every file under ``src_rel`` of
+    another local layer (hidden ones included), made beside the target and swapped in with renames,
+    so a crash never leaves a half-copied store under the target name."""
+    copy_folder(src_layer.path(src_rel), dst_layer._writable_path(dst_rel, "write"))
+    dst_layer.forget_prefetch(dst_rel)

@@ -33,8 +33,10 @@ from test_volume_staging import (  # noqa: F401  (the shared tests, run here on 
     _hidden,
     _tomogram,
     test_a_tomogram_writer_killed_at_any_moment_leaves_the_old_or_new_image,
+    test_an_image_copy_killed_at_any_moment_leaves_the_old_or_new_image,
     test_concurrent_writers_of_one_tomogram_win_cleanly_or_get_a_clear_error,
     test_leftovers_of_a_killed_writer_are_removed_but_a_live_writers_are_kept,
+    test_the_completion_marker_is_never_seen_half_written,
 )
 
 
@@ -50,6 +52,9 @@ class ServerDisk:
 
     def ls(self, folder: str, refresh: bool = True) -> list[str]:
         return [f"{folder.rstrip('/')}/{name}" for name in os.listdir(self._local(folder))]
+
+    def cat_file(self, path: str) -> bytes:
+        return self._local(path).read_bytes()
 
     def pipe_file(self, path: str, data: bytes) -> None:
         local = self._local(path)

@@ -156,12 +156,12 @@ class StoredEntity:
         of any project or backend) stores. Files are copied byte for byte, images as whole folders;
         picks and filaments files, whose content names their identity, are rewritten with this
         entity's identity."""
-        from copick.storage import copy_tree
+        from copick import staging
 
         self._require_writable("write")
         src, dst = source._locator, self._locator
         if self._blob_is_folder:
-            copy_tree(src.layer, src.path, dst.layer, dst.path)
+            staging.copy_image(src.layer, src.path, dst.layer, dst.path, self._location)
             return
         dst.layer.write_bytes(dst.path, src.layer.read_bytes(src.path))
         self.refresh()  # type: ignore[attr-defined]  (every file entity re-reads its file)
