@@ -16,6 +16,9 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Header, Static, Tree
 from textual.widgets.tree import TreeNode
 
+from copick.entities.base import shown_location
+from copick.entities.run import run_folder
+
 __all__ = ["CopickBrowser", "details_of", "launch_app", "portal_root"]
 
 _PENDING = "…"
@@ -39,8 +42,8 @@ def _uri(obj: Any) -> str:
 
 def _location(obj: Any) -> str:
     try:
-        return str(obj._location)
-    except Exception:
+        return shown_location(obj)
+    except Exception:  # a location is shown when known, never a reason to fail
         return ""
 
 
@@ -73,7 +76,7 @@ def details_of(kind: str, obj: Any) -> list[tuple[str, str]]:
             ("Pick sets", str(len(obj.picks))),
             ("Meshes", str(len(obj.meshes))),
             ("Segmentations", str(len(obj.segmentations))),
-            ("Location", obj._storage.overlay.path(obj._relpath)),
+            ("Location", run_folder(obj)),
         ]
     if kind == "voxel_spacing":
         return [

@@ -200,6 +200,12 @@ def locator_of(entity: StoredEntity) -> Locator:
     return entity._locator
 
 
+def shown_location(entity: StoredEntity) -> str:
+    """Where the bytes of ``entity`` are, as a user pastes it: a local path, or a URL (``s3://bucket/key``)."""
+    locator = entity._locator
+    return locator.layer.shown(locator.layer.path(locator.path))
+
+
 def stored_bytes(entity: StoredEntity) -> bytes:
     """The bytes of the file of ``entity`` as stored (picks JSON, mesh GLB), read afresh."""
     return entity._read_bytes()

@@ -397,3 +397,9 @@ class CopickRun(AnnotationsMixin):
             f"len(picks)={count(self._picks)}, len(meshes)={count(self._meshes)}, "
             f"len(segmentations)={count(self._segmentations)}) at {hex(id(self))}"
         )
+
+
+def run_folder(run: CopickRun) -> str:
+    """The run's folder in the project's writable layer, as a user pastes it (a path or a URL)."""
+    overlay = run._storage.overlay
+    return overlay.shown(overlay.path(run._relpath))

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from copick.entities.base import storage_of
 from copick.ops.check import Finding
 from copick.ops.check_leftovers import Leftovers
 
@@ -49,7 +50,7 @@ class Context:
     def of(cls, root: Any) -> Context:
         from copick.ops.check_volumes import ome_validator
 
-        storage = root._storage
+        storage = storage_of(root)
         objects = {o.name: o for o in root.config.pickable_objects}
         labels = {o.label for o in objects.values() if o.label is not None}
         return cls(root, list(storage.layers()), objects, labels, ome_validator())

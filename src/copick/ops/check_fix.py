@@ -17,6 +17,7 @@ import time
 from typing import Any
 
 from copick import layout, staging
+from copick.entities.base import storage_of
 from copick.ops.check_context import where
 
 QUARANTINE_DIR = ".copick-quarantine"
@@ -26,8 +27,8 @@ def apply_fixes(root: Any, findings: list) -> str | None:
     """Apply the repairs of ``findings`` (recording what was done in ``finding.fixed``) to the layers of
     ``root`` (a repair names its layer by position, ``check_context``); the quarantine folder used, or
     None."""
-    layers = list(root._storage.layers())
-    overlay = root._storage.overlay
+    storage = storage_of(root)
+    layers, overlay = list(storage.layers()), storage.overlay
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     quarantine = layout.join(QUARANTINE_DIR, stamp)
     used = False

@@ -109,6 +109,7 @@ def table_rows(
 ) -> dict[str, list]:
     """Every table's rows (dicts by column, portal entities' metadata under ``croissant_reshape.FACTS``)
     for the selected runs; URLs relative to the source's base, or with ``absolute`` all absolute."""
+    from copick.entities.base import shown_location
     from copick.formats.croissant import TABLES, cell
     from copick.ops.croissant_reshape import FACTS
     from copick.ops.croissant_source import portal_facts
@@ -117,7 +118,7 @@ def table_rows(
     prefix = source.absolute_prefix if absolute else ""
 
     def url(entity: Any) -> str:
-        return _url(_location(entity), source, prefix)
+        return _url(shown_location(entity), source, prefix)
 
     split_of = {run: name for name, runs in selection.splits.items() for run in runs}
     wanted = _selected_uris(root, selection)
@@ -260,14 +261,6 @@ def _keep(wanted: dict[str, set[str]], kind: str, entity: Any) -> bool:
     from copick.util.uri import serialize_copick_uri
 
     return kind not in wanted or serialize_copick_uri(entity) in wanted[kind]
-
-
-def _location(entity: Any) -> str:
-    """Where an entity's bytes are: a local path, or a URL (``s3://bucket/key``)."""
-    from copick.entities.base import locator_of
-
-    locator = locator_of(entity)
-    return locator.layer.shown(locator.layer.path(locator.path))
 
 
 def _url(location: str, source: Any, prefix: str) -> str:
