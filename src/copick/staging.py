@@ -6,14 +6,14 @@ A new pyramid is written under a hidden sibling ``.<name>.<owner>.tmp`` of the i
 
 * local disks: the staging folder is exchanged with the image folder in one ``renameat2`` call;
   concurrent writers each switch their own complete image, and the last one wins.
-* object stores and SMB (no folder rename): the image's completion marker ``.zgroup`` is deleted first, so no
-  reader ever mixes old and new chunks, then the staged objects are copied server-side onto the
-  image's keys, keys of the old image that the new one lacks are deleted, ``.zattrs`` is copied
-  and ``.zgroup`` moved last (a move is atomic everywhere, a copy is not on SMB) and the staging
-  is removed. A hidden ``.<name>.lock`` object (created with a conditional PUT; on SFTP and SMB an
-  exclusive create) admits one writer at a time; another live writer gets
-  ``ConcurrentWriteError``. A lock left empty (its creator killed between creating and writing
-  it) is broken after ``EMPTY_LOCK_SECONDS``.
+* object stores and SMB (no folder rename): the image's completion marker ``.zgroup`` is deleted
+  first, so no reader ever mixes old and new chunks, then the staged objects are copied server-side
+  onto the image's keys, keys of the old image that the new one lacks are deleted, ``.zattrs`` is
+  copied and ``.zgroup`` moved last (a move is atomic everywhere, a copy is not on SMB) and the
+  staging is removed. A hidden ``.<name>.lock`` object (created with a conditional PUT; on SFTP and
+  SMB an exclusive create) admits one writer at a time; another live writer gets
+  ``ConcurrentWriteError``. A lock left empty (its creator killed between creating and writing it)
+  is broken after ``EMPTY_LOCK_SECONDS``.
 
 * SFTP (folders rename in one request, ``Layer.renames_folders``): as on object stores, but the
   switch renames instead of copying every chunk: ``.zgroup`` is deleted, every entry of the old image
