@@ -69,6 +69,16 @@ class PickArrays:
         return cls(np.zeros((0, 3)), np.zeros((0, 4, 4)), np.zeros(0, dtype=np.int64), np.zeros(0))
 
     @classmethod
+    def concat(cls, items: list[PickArrays]) -> PickArrays:
+        """One ``PickArrays`` of several, in order (empty for none)."""
+        if len(items) == 1:
+            return items[0]
+        if not items:
+            return cls.empty()
+        fields = ("positions", "transforms", "instance_ids", "scores")
+        return cls(*(np.concatenate([getattr(a, f) for a in items]) for f in fields))
+
+    @classmethod
     def build(
         cls, positions: Any, transforms: Any = None, instance_ids: Any = None, scores: Any = None
     ) -> PickArrays:

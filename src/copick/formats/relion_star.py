@@ -129,11 +129,11 @@ def read_tomograms_table(path: str) -> Any:
     return table
 
 
-def relion_tomograms_from(tomograms: Any) -> dict[str, RelionTomogram] | None:
+def relion_tomograms_from(tomograms: Any) -> dict[str, RelionTomogram]:
     """The ``tomograms.star`` entries an import or export was given: read from a path, the given dict
-    itself, or None when none was given."""
+    itself, or empty when none was given."""
     if not tomograms or isinstance(tomograms, dict):
-        return tomograms or None
+        return tomograms or {}
     return read_relion_tomograms(str(tomograms))
 
 

@@ -174,7 +174,7 @@ def write_relion_import_bundle(
     folder = coordinates_dir or os.path.join(os.path.dirname(os.path.abspath(index_path)), "coordinates")
     files = {}
     tables = particles.drop(columns=["rlnOpticsGroup"], errors="ignore")
-    for name, table in tables.groupby(tables["rlnTomoName"].astype(str), sort=False):
+    for name, table in relion_star.group_by_tomogram(tables).items():
         files[name] = relion_write.write_star_particles(
             os.path.join(folder, f"{name}.star"), table.reset_index(drop=True)
         )

@@ -8,9 +8,10 @@ import logging
 import os
 from typing import Any
 
+from copick.formats.relion_star import relion_tomograms_from
 from copick.ops.export_common import ExportError, open_root
 from copick.ops.export_picks import export_picks, export_picks_combined, run_indices
-from copick.ops.export_relion import export_relion_particles, tomograms_table
+from copick.ops.export_relion import export_relion_particles
 from copick.ops.export_volumes import export_segmentation, export_tomogram, segmentation_file_name
 
 __all__ = [
@@ -98,7 +99,7 @@ def export_run(
         star_args = dict(
             include_optics=include_optics,
             tilt_series_pixel_size=tilt_series_pixel_size,
-            tomograms_star=tomograms_table(tomograms_star),
+            tomograms_star=relion_tomograms_from(tomograms_star),
             tomo_type=tomo_type,
             coordinates=coordinates,
             filament_columns=filament_columns,
@@ -179,7 +180,7 @@ def export_runs(
         raise ExportError(f"voxel_spacing is required for {fmt.upper()} export (--voxel-size).")
     root = open_root(config)
     if options.get("tomograms_star"):
-        options["tomograms_star"] = tomograms_table(options["tomograms_star"])
+        options["tomograms_star"] = relion_tomograms_from(options["tomograms_star"])
     if isinstance(run_names, str):
         run_names = [run_names]
     if run_names:

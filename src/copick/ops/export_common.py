@@ -52,20 +52,6 @@ def pick_arrays(picks: Any) -> PickArrays:
     return PickArrays(positions, transforms, picks.instance_ids(), picks.scores())
 
 
-def concat_picks(items: list[PickArrays]) -> PickArrays:
-    """One ``PickArrays`` of several, in order (empty for none)."""
-    import numpy as np
-
-    from copick.formats.picks_json import PickArrays
-
-    if len(items) == 1:
-        return items[0]
-    if not items:
-        return PickArrays.empty()
-    fields = ("positions", "transforms", "instance_ids", "scores")
-    return PickArrays(*(np.concatenate([getattr(a, f) for a in items]) for f in fields))
-
-
 def select_picks(root: Any, picks_uri: str, run_names: Any) -> tuple[list[Any], dict[str, list[Any]]]:
     """(runs considered, {run name: matching pick sets}) for a picks URI."""
     from copick.util.uri import resolve_copick_objects

@@ -9,11 +9,11 @@ import os
 from typing import Any
 
 from copick.formats.common import EXPORT_EXTENSIONS, positive_voxel_size
+from copick.formats.picks_json import PickArrays
 from copick.ops.export_common import (
     PICKS_FORMATS,
     ExportError,
     check_format,
-    concat_picks,
     is_dir_target,
     open_root,
     pick_arrays,
@@ -182,7 +182,7 @@ def export_picks_combined(
             f"voxel_spacing is required for {fmt.upper()} export (--voxel-size): coordinates are pixels."
         )
     runs, selected = select_picks(root, picks_uri, run_names)
-    groups = {name: concat_picks([pick_arrays(p) for p in items]) for name, items in selected.items()}
+    groups = {name: PickArrays.concat([pick_arrays(p) for p in items]) for name, items in selected.items()}
     if fmt == "csv":
         from copick.formats.picks_csv import write_picks_csv
 

@@ -11,7 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from copick.ops.export_common import ExportError, concat_picks, open_root, pick_arrays, select_picks
+from copick.formats.picks_json import PickArrays
+from copick.formats.relion_star import relion_tomograms_from
+from copick.ops.export_common import ExportError, open_root, pick_arrays, select_picks
 
 _log = logging.getLogger("copick.ops.export")
 
@@ -34,13 +36,6 @@ def _is_filament(root: Any, object_name: str, filament_columns: str) -> bool:
         return False
     obj = root.get_object(object_name)
     return bool(getattr(obj, "is_filament", False)) if obj is not None else False
-
-
-def tomograms_table(tomograms_star: Any) -> dict[str, Any]:
-    """The ``tomograms.star`` entries by name (see ``relion_tomograms_from``; empty when none given)."""
-    from copick.formats.relion_star import relion_tomograms_from
-
-    return relion_tomograms_from(tomograms_star) or {}
 
 
 def _star_options(
@@ -101,7 +96,7 @@ def write_star_picks(
     from copick.formats import relion_write as relion
 
     run = picks.run
-    tomograms = tomograms_table(tomograms_star)
+    tomograms = relion_tomograms_from(tomograms_star)
     options = _star_options(
         run,
         voxel_spacing,
@@ -156,10 +151,10 @@ def export_relion_particles(
         raise ExportError(f"star layout must be 'particles' or 'import', got {layout!r}.")
     root = open_root(root)
     runs, selected = select_picks(root, picks_uri, run_names)
-    tomograms = tomograms_table(tomograms_star)
+    tomograms = relion_tomograms_from(tomograms_star)
     tables, optics_rows, counts = [], [], {}
     for group, run in enumerate((r for r in runs if r.name in selected), start=1):
-        arrays = concat_picks([pick_arrays(p) for p in selected[run.name]])
+        arrays = PickArrays.concat([pick_arrays(p) for p in selected[run.name]])
         options = _star_options(
             run,
             voxel_spacing,

@@ -68,7 +68,7 @@ def _star_groups(
     out = {}
     for name, table in groups.items():
         center = centers.get(name) if isinstance(centers, dict) else centers
-        from_star = tomos is not None and name in tomos and tomos[name].center is not None
+        from_star = name in tomos and tomos[name].center is not None
         if (
             center is None
             and not from_star
@@ -345,16 +345,7 @@ def add_picks_grouped_from_file(
             result.unmapped[key] = len(arrays)
             result.skipped_particles += len(arrays)
             continue
-        groups[run_name] = (
-            arrays
-            if run_name not in groups
-            else PickArrays(
-                *(
-                    np.concatenate([getattr(groups[run_name], f), getattr(arrays, f)])
-                    for f in ("positions", "transforms", "instance_ids", "scores")
-                )
-            )
-        )
+        groups[run_name] = PickArrays.concat([groups[run_name], arrays]) if run_name in groups else arrays
     if result.unmapped:
         _log.warning(
             f"{file_path}: {result.skipped_particles} particle(s) of tomogram(s) "
