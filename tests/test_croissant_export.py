@@ -300,3 +300,46 @@ def test_rename_maps_apply_to_a_filesystem_project_as_in_the_reference(tmp_path)
     ]  # fmt: skip
     tomograms = (tmp_path / "ours" / "tomograms.csv").read_text().splitlines()
     assert tomograms[1].split(",")[2] == "wbpx" and tomograms[1].endswith(",,")
+
+
+def test_a_rename_copick_cannot_read_back_fails_before_anything_is_written(tmp_path):
+    """A target name of a rename map is written as it is: one ``from_croissant`` would refuse (the
+    config's object names) or leave out (copick's layout rules) is an error naming the option, the
+    value and the rule, for export and append alike, before any file is written."""
+    config = make_project(tmp_path)
+    project = tmp_path / "proj"
+    words = ["config", "export-croissant", "--config", config, "--project-root", str(project),
+             "--base-url", project.as_uri() + "/"]  # fmt: skip
+    cases = (
+        (
+            "--object-name-map",
+            "ribosome:ribo some",
+            "forbids in object names",
+            "use a name such as 'ribo-some'",
+        ),
+        ("--object-name-map", "membrane:mem,ribosome:.ribo", "Object name '.ribo'", "starts with '.'"),
+        ("--tomo-type-map", "wbp:wbp/raw", "Tomogram type 'wbp/raw'", "contains '/'"),
+    )
+    for option, value, *rule in cases:
+        assert_one_error(invoke([*words, option, value]), f"{option} {value.split(',')[-1]!r}", *rule)
+    assert not (project / "Croissant").exists()
+    manifest = export(config, project)
+    written = {path.name: path.read_bytes() for path in manifest.parent.iterdir()}
+    append = ["config", "append-croissant", "--croissant", str(manifest), "--source-config", config]
+    assert_one_error(invoke([*append, "--object-name-map", "ribosome:ribo_some"]), "'ribo-some'")
+    assert {path.name: path.read_bytes() for path in manifest.parent.iterdir()} == written
+
+
+def test_a_session_id_template_giving_an_id_copick_cannot_read_back_is_an_error():
+    """A templated session id is sanitized (an empty one keeps the portal's id) and must then pass
+    copick's layout rules, or the manifest would list rows ``from_croissant`` leaves out."""
+    from copick.errors import InvalidNameError
+    from copick.ops.croissant_reshape import FACTS, Reshape, apply
+
+    row = {"run": "TS_001", "user_id": "portal", "session_id": "0", "object_name": "ribosome",
+           FACTS: {"method_type": "hand made", "authors": ["Ann"]}}  # fmt: skip
+    templated = {t: apply({"picks": [row]}, Reshape(session_template=t))["picks"][0]["session_id"]
+                 for t in ("{method_type}", "{no_such_field}")}  # fmt: skip
+    assert templated == {"{method_type}": "hand-made", "{no_such_field}": "0"}
+    with pytest.raises(InvalidNameError, match=r"--session-id-template '\.\{method_type\}': .*'\.hand-made'"):
+        apply({"picks": [row]}, Reshape(session_template=".{method_type}"))

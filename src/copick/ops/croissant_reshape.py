@@ -7,7 +7,9 @@ k=v,...``: keys the metadata lacks are ignored, booleans and numbers compare by 
 segmentation session ids from the annotation's metadata (``str.format``, sanitized; fields the
 annotation lacks are empty; when nothing is left the portal's id stays). Rows carry their entity's
 portal metadata under ``FACTS`` (never written); a changed portal value keeps the original in the
-row's ``portal_*`` column, as 1.31 does.
+row's ``portal_*`` column, as 1.31 does. A target name of a map and a templated session id are
+written as they are, so each must be a name ``from_croissant`` reads back (copick's layout rules,
+and for objects the config's): else ``InvalidNameError`` naming the option, before anything is written.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from copick.errors import ConfigError
+from copick.errors import ConfigError, InvalidNameError
 
 #: The row key holding an entity's portal metadata (``croissant_source.portal_facts``); not a column.
 FACTS = "_portal_facts"
@@ -28,6 +30,8 @@ _FILTER_GROUP = {
     "instance_segmentations": "segmentations", "panoptic_segmentations": "segmentations",
 }  # fmt: skip
 _TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no")
+#: The rename maps: the ``Reshape`` field and its option.
+_MAP_OPTIONS = {"tomo_types": "--tomo-type-map", "object_names": "--object-name-map"}
 
 
 @dataclass
@@ -40,11 +44,38 @@ class Reshape:
     meta: dict[str, dict[str, str]] = field(default_factory=dict)  # "picks"/"segmentations"/"tomograms"
     authors: dict[str, list[str]] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        """Every target name of the rename maps must be readable back (``InvalidNameError`` if not)."""
+        for field_name, option in _MAP_OPTIONS.items():
+            for old, new in getattr(self, field_name).items():
+                try:
+                    _check_target(field_name, new)
+                except InvalidNameError as err:
+                    raise InvalidNameError(f"{option} {f'{old}:{new}'!r}: {err}") from None
+
     def portal_only_options(self) -> list[str]:
         """The CDP-only options that are set (an error for a filesystem source)."""
         names = [f"{group}_portal_meta" for group, query in self.meta.items() if query]
         names += [f"{group}_author" for group, names_ in self.authors.items() if names_]
         return sorted(names + (["session_id_template"] if self.session_template else []))
+
+
+def _check_target(field_name: str, name: str) -> None:
+    """Raise ``InvalidNameError`` naming the rule when ``name``, written as it is into the rows (and
+    for objects into the embedded config), is not a name copick reads back."""
+    from copick import layout
+    from copick.util.escape import sanitize_name
+
+    if field_name == "tomo_types":
+        layout.tomogram_store_name(name)
+        return
+    clean = sanitize_name(name, suppress_warnings=True)
+    if clean != name:
+        raise InvalidNameError(
+            f'Object name {name!r} contains characters copick forbids in object names (< > : " / \\ | ? *, '
+            f'control characters, whitespace and "_"); use a name such as {clean!r}.'
+        )
+    layout.check_name(name, "Object name")
 
 
 def _parse_items(value: str | None, option: str, sep: str, form: str, need_value: bool) -> dict[str, str]:
@@ -104,14 +135,20 @@ class _Blank(dict):
 
 def _session_id(template: str, facts: Mapping[str, Any], current: str) -> str:
     """The template filled from an annotation's facts and sanitized; the current id when nothing
-    usable is left or the template is malformed."""
+    usable is left or the template is malformed. An id copick's layout refuses (e.g. one starting
+    with '.') is an ``InvalidNameError`` naming the template."""
+    from copick import layout
     from copick.util.escape import sanitize_name
 
     values = _Blank({**facts, "authors": ",".join(facts["authors"])})
     try:
-        return sanitize_name(template.format_map(values), suppress_warnings=True)
+        new = sanitize_name(template.format_map(values), suppress_warnings=True)
     except (IndexError, ValueError, AttributeError, KeyError):
         return current
+    try:
+        return layout.check_name(new, "Session ID", no_underscore=True)
+    except InvalidNameError as err:
+        raise InvalidNameError(f"--session-id-template {template!r}: {err}") from None
 
 
 def apply(rows: dict[str, list[dict[str, Any]]], reshape: Reshape) -> dict[str, list[dict[str, Any]]]:
