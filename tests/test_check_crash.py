@@ -69,3 +69,36 @@ def test_leftovers_of_killed_writers_are_reported_and_removed_by_fix(tmp_path: P
     run = copick.from_file(config).get_run("TS_1")
     assert run.get_picks(object_name="ribosome")[0].numpy()[0].shape[1] == 3
     assert run.get_voxel_spacing(10.0).get_tomograms("wbp")[0].numpy().shape == (64, 64, 64)
+
+
+# A kernel without renameat2 (or a filesystem refusing the exchange): the image is switched by two
+# renames, old image to the trash, then staging onto the image; the writer is killed between them.
+KILLED_BETWEEN_RENAMES = textwrap.dedent(
+    """
+    import os, signal, sys, numpy as np, copick
+    from copick import storage_local
+    storage_local.exchange = lambda a, b: False
+    rename = os.rename
+
+    def rename_then_die(a, b):
+        rename(a, b)
+        if b.endswith(".tmp.old"):
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    os.rename = rename_then_die
+    tomogram = copick.from_file(sys.argv[1]).get_run("TS_1").get_voxel_spacing(10.0).get_tomograms("wbp")[0]
+    tomogram.from_numpy(np.full((64, 64, 64), 7.0, np.float32), levels=2)
+    """
+)
+
+
+def test_a_two_rename_switch_killed_half_way_is_finished_by_fix(tmp_path: Path) -> None:
+    config = _project(tmp_path)
+    child = subprocess.run([sys.executable, "-c", KILLED_BETWEEN_RENAMES, config], timeout=120)
+    assert child.returncode == -signal.SIGKILL  # killed with the old image in the trash, the new staged
+    fixed = check_project(config, fix=True)
+    assert "finished the interrupted image switch" in [f.fixed for f in fixed.findings], fixed.to_text()
+    again = check_project(config)
+    assert again.clean and again.findings == [], again.to_text()
+    tomogram = copick.from_file(config).get_run("TS_1").get_voxel_spacing(10.0).get_tomograms("wbp")[0]
+    assert np.unique(tomogram.numpy()).tolist() == [7.0] and tomogram.numpy(1).shape == (32, 32, 32)

@@ -5,7 +5,9 @@ A new pyramid is written under a hidden sibling ``.<name>.<owner>.tmp`` of the i
 ``owner`` is ``<host hash>-<pid>-<unix time>-<random>`` of the write, then switched in:
 
 * local disks: the staging folder is exchanged with the image folder in one ``renameat2`` call;
-  concurrent writers each switch their own complete image, and the last one wins.
+  concurrent writers each switch their own complete image, and the last one wins. Where the kernel
+  offers no exchange, the old image is renamed to the trash ``.<name>.<owner>.tmp.old``, then the
+  staging onto the image.
 * object stores and SMB (no folder rename): the image's completion marker ``.zgroup`` is deleted
   first, so no reader ever mixes old and new chunks, then the staged objects are copied server-side
   onto the image's keys, keys of the old image that the new one lacks are deleted, ``.zattrs`` is
@@ -22,10 +24,11 @@ A new pyramid is written under a hidden sibling ``.<name>.<owner>.tmp`` of the i
   into the image, ``.zattrs`` and ``.zgroup`` last, and the trash and staging are deleted.
 
 Roll-forward rule: a staging of a dead writer that is complete (has ``.zgroup``) next to an image
-without ``.zgroup`` was killed mid-switch: the switch is finished by the next writer or reader of
-that image. Any other staging of a dead writer is deleted by the next writer (or deleter) of the
-image. A writer counts as dead when it ran on this host and its process is gone, or when its
-staging is older than ``copick.writers.STALE_AFTER_SECONDS`` (writers on other hosts).
+without ``.zgroup`` (on a local disk: a staging beside its trash, and no image) was killed
+mid-switch: the switch is finished by the next reader of that image or ``copick check --fix``. Any
+other staging of a dead writer is deleted by the next writer (or deleter) of the image. A writer
+counts as dead when it ran on this host and its process is gone, or when its staging is older than
+``copick.writers.STALE_AFTER_SECONDS`` (writers on other hosts).
 """
 
 from __future__ import annotations
@@ -78,33 +81,71 @@ def _stagings(layer: Layer, rel: str) -> list[tuple[str, str]]:
 
 
 def tidy(layer: Layer, rel: str, roll_forward: bool = True) -> bool:
-    """Finish (object stores, see the module docstring) or delete the stagings of dead writers of
-    image ``rel``; True when an interrupted switch was finished. Stagings come before trash folders
-    (``.tmp.old``): finishing a switch by renames needs its trash."""
+    """Finish (see the module docstring) or delete the stagings of dead writers of image ``rel``;
+    True when an interrupted switch was finished. Stagings come before trash folders (``.tmp.old``):
+    finishing a switch needs its trash."""
     if layer.read_only:
         return False
     _changed(layer, rel)
     finished = False
+    can_finish = roll_forward and len(rel.rsplit("/", 1)[1]) <= layout.TEMP_STEM
     for staging, owner in sorted(_stagings(layer, rel), key=lambda found: found[0].endswith(".old")):
         if writer_alive(owner) or not layer.exists(staging):  # gone: the trash of a switch just finished
             continue
-        can_finish = roll_forward and not layer.is_local and len(rel.rsplit("/", 1)[1]) <= layout.TEMP_STEM
-        if (
-            can_finish
-            and layer.exists(layout.join(staging, ".zgroup"))
-            and not layer.exists(f"{rel}/.zgroup")
-        ):
-            _switch(layer, staging, rel)
+        if can_finish and _killed_mid_switch(layer, staging, rel):
+            if layer.is_local:
+                layer.replace_dir(staging, rel)
+            else:
+                _switch(layer, staging, rel)
+                if lock_holder(layer, _lock_path(rel)) == owner:
+                    layer.discard(_lock_path(rel))  # the finished writer's
             finished = True
-            if lock_holder(layer, _lock_path(rel)) == owner:
-                layer.discard(_lock_path(rel))  # the finished writer's
         else:
             layer.discard(staging)
     return finished
 
 
+def _killed_mid_switch(layer: Layer, staging: str, rel: str) -> bool:
+    """Was the (dead) writer of ``staging`` killed while switching it in? Remote layers: the staging
+    is complete (has ``.zgroup``) and the image has no ``.zgroup``. Local disks whose kernel has no
+    atomic exchange (``storage_local.replace_folder`` renames twice): the old image is in the trash
+    ``.tmp.old`` and no image is there; the staging was complete before the first rename."""
+    if staging.endswith(".old"):
+        return False
+    if layer.is_local:
+        return layer.exists(f"{staging}.old") and not layer.exists(rel)
+    return layer.exists(layout.join(staging, ".zgroup")) and not layer.exists(f"{rel}/.zgroup")
+
+
 def rewrite(layer: Layer, rel: str, write: Callable[[Any], None], where: str) -> None:
     """Replace image ``rel`` with what ``write(store)`` writes into a fresh zarr store."""
+    _staged(layer, rel, lambda staging: write(layer.zarr_store(staging, read_only=False)), where)
+
+
+def copy_image(source: Layer, src_rel: str, target: Layer, rel: str, where: str) -> None:
+    """Replace image ``rel`` of ``target`` with a copy of image ``src_rel`` of ``source`` (any two
+    layers, any backends) through a staging, as every rewrite: between local disks a folder copy,
+    elsewhere file by file with the markers last."""
+    if source.is_local and target.is_local:
+        import shutil
+
+        def fill(staging: str) -> None:
+            shutil.copytree(source.path(src_rel), target.path(staging))
+
+    else:
+        keys = source.list_files(src_rel)
+        ordered = [k for k in keys if k not in _MARKERS] + [m for m in _MARKERS if m in keys]
+
+        def fill(staging: str) -> None:
+            for key in ordered:
+                target.write_bytes(layout.join(staging, key), source.read_bytes(layout.join(src_rel, key)))
+
+    _staged(target, rel, fill, where)
+
+
+def _staged(layer: Layer, rel: str, fill: Callable[[str], None], where: str) -> None:
+    """Replace image ``rel`` with what ``fill(staging)`` puts in a fresh staging folder beside it, then
+    switch it in (see the module docstring); on remote layers under the image's write lock."""
     parent, name = rel.rsplit("/", 1)
     owner = owner_id()
     staging = layout.join(parent, layout.temp_name(name, owner))
@@ -112,7 +153,7 @@ def rewrite(layer: Layer, rel: str, write: Callable[[Any], None], where: str) ->
     try:
         tidy(layer, rel, roll_forward=False)
         try:
-            write(layer.zarr_store(staging, read_only=False))
+            fill(staging)
         except BaseException:
             layer.discard(staging)
             raise
@@ -216,24 +257,3 @@ def _fresh_entries(layer: Layer, rel: str) -> list[str]:
     """Names in folder ``rel`` (hidden ones too) as the server has them now."""
     layer.forget_prefetch(rel)
     return sorted(entry.name for entry in layer.list_dir(rel, hidden=True))
-
-
-def copy_image(source: Layer, src_rel: str, target: Layer, rel: str, where: str) -> None:
-    """Replace image ``rel`` of ``target`` with a copy of image ``src_rel`` of ``source`` (any two
-    layers, any backends), never exposing a half-copied image: between local disks a copy swapped in
-    by renames; elsewhere a rewrite through a staging, its markers written last."""
-    from copick.storage import copy_local_tree
-
-    if source.is_local and target.is_local:
-        tidy(target, rel)  # what killed copies and writes left beside the image
-        copy_local_tree(source, src_rel, target, rel)
-        _changed(target, rel)
-        return
-    keys = source.list_files(src_rel)
-    ordered = [k for k in keys if k not in _MARKERS] + [m for m in _MARKERS if m in keys]
-
-    def write(store: Any) -> None:
-        for key in ordered:
-            store[key] = source.read_bytes(layout.join(src_rel, key))
-
-    rewrite(target, rel, write, where)

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple, TypeVar
 
 from copick.catalog.project import ProjectStorage  # noqa: F401  (its old import path)
 from copick.errors import ReadOnlyError, UnsafePathError
-from copick.storage_local import copy_folder, create_new, read_file, replace_folder, write_atomic
+from copick.storage_local import create_new, read_file, replace_folder, write_atomic
 from copick.storage_remote import (
     Snapshot,
     find_all,
@@ -377,11 +377,3 @@ class Layer:
         if not read_only:
             self._writable_path(rel, "write")
         return open_store(self, rel, read_only or self.read_only)
-
-
-def copy_local_tree(src_layer: Layer, src_rel: str, dst_layer: Layer, dst_rel: str) -> None:
-    """Replace the folder ``dst_rel`` of a local layer with a copy of every file under ``src_rel`` of
-    another local layer (hidden ones included), made beside the target and swapped in with renames,
-    so a crash never leaves a half-copied store under the target name."""
-    copy_folder(src_layer.path(src_rel), dst_layer._writable_path(dst_rel, "write"))
-    dst_layer.forget_prefetch(dst_rel)

@@ -1,6 +1,6 @@
 """Local-disk side of ``copick.storage``: whole-file writes (temporary file renamed or linked into
 place), folder replacement (an atomic exchange where the kernel offers one) used to swap in a
-rewritten image or a copied folder, and the symbolic links of ``copick deposit``."""
+rewritten or copied image, and the symbolic links of ``copick deposit``."""
 
 from __future__ import annotations
 
@@ -52,20 +52,6 @@ def replace_folder(new: str, dest: str) -> None:
         os.rename(new, dest)
         new = old
     shutil.rmtree(new)
-
-
-def copy_folder(src: str, dest: str) -> None:
-    """Replace the folder ``dest`` with a copy of ``src`` (hidden files included).
-
-    The copy is made beside ``dest`` and swapped in by ``replace_folder``, so a crash never leaves a
-    half-copied folder under the target name.
-    """
-    import shutil
-
-    parent, name = os.path.split(dest)
-    tmp = os.path.join(parent, layout.temp_name(name, owner_id()))  # a killed copier's: check --fix
-    shutil.copytree(src, tmp)
-    replace_folder(tmp, dest)
 
 
 @functools.cache

@@ -6,9 +6,8 @@ Writers make (see ``copick.storage_local``, ``copick.storage`` and ``copick.stag
 * temporary files ``.<name>.<random>.tmp`` beside the file being written (also the old style
   ``.<name>.<uuid8>.tmp``), renamed or linked into place when complete; on remote layers
   ``.<name>.<owner>.tmp``;
-* staging folders ``.<name>.<owner>.tmp`` (and ``.tmp.old``) of image rewrites and of folder copies
-  swapped in on a local disk (``copick.storage_local.copy_folder``), ``owner`` being
-  ``<host hash>-<pid>-<unix time>-<random>``;
+* staging folders ``.<name>.<owner>.tmp`` (and ``.tmp.old``) of image rewrites and copies
+  (``copick.staging``), ``owner`` being ``<host hash>-<pid>-<unix time>-<random>``;
 * on object stores, lock objects ``.<name>.lock`` holding the owner.
 
 A staging folder, lock or temporary file named with an owner id is dead when
@@ -101,7 +100,7 @@ class Leftovers:
             alive = writer_alive(owner) if OWNER.fullmatch(owner) else self._young(layer, rel)
             what = f"staging folder of an image rewrite (writer {owner})"
             image = layout.join(parent, temp["stem"])
-            can_tidy = not layer.is_local and len(temp["stem"]) < layout.TEMP_STEM
+            can_tidy = len(temp["stem"]) < layout.TEMP_STEM  # a cut stem names no image for sure
             repair = ("tidy", layer, (image, rel)) if can_tidy else ("delete", layer, rel)
         elif temp is not None:
             owner = temp["token"]
