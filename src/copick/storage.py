@@ -115,6 +115,10 @@ class Layer:
 
     # --- reading ---------------------------------------------------------------------------
 
+    def located(self, rel: str) -> str:
+        """Where ``rel`` of this layer is, as users paste it (see ``shown``)."""
+        return self.shown(self.path(rel))
+
     def shown(self, path: str) -> str:
         """``path`` (of this layer's filesystem) as users paste it: a local path as it is, another as a
         URL (HTTP filesystems' paths already are one)."""
@@ -312,8 +316,9 @@ class Layer:
             self._remote(check_then_write, path, "create")
 
     def move(self, rel: str, new_rel: str) -> None:
-        """Rename a file or folder of a remote layer in one request (``renames_folders``); a file at
-        ``new_rel`` is replaced, a folder there must not exist."""
+        """Rename a file or folder of a remote layer (one request where ``renames_folders``; a file is
+        copied, then deleted on object stores); a file at ``new_rel`` is replaced, a folder there must
+        not exist."""
         path, target = self._writable_path(rel, "move"), self._writable_path(new_rel, "write")
         self._invalidate(path, below=True)
         self._invalidate(target, below=True)

@@ -202,8 +202,7 @@ def locator_of(entity: StoredEntity) -> Locator:
 
 def shown_location(entity: StoredEntity) -> str:
     """Where the bytes of ``entity`` are, as a user pastes it: a local path, or a URL (``s3://bucket/key``)."""
-    locator = entity._locator
-    return locator.layer.shown(locator.layer.path(locator.path))
+    return entity._locator.layer.shown(entity._location)
 
 
 def stored_bytes(entity: StoredEntity) -> bytes:

@@ -401,5 +401,4 @@ class CopickRun(AnnotationsMixin):
 
 def run_folder(run: CopickRun) -> str:
     """The run's folder in the project's writable layer, as a user pastes it (a path or a URL)."""
-    overlay = run._storage.overlay
-    return overlay.shown(overlay.path(run._relpath))
+    return run._storage.overlay.located(run._relpath)

@@ -22,17 +22,12 @@ from copick.entities.base import storage_of
 from copick.ops.check import Finding
 from copick.ops.check_leftovers import Leftovers
 
-__all__ = ["Context", "context_for", "shared_context", "where"]
+__all__ = ["Context", "context_for", "shared_context"]
 
 # Contexts of the check calls of this process, by token (the caller's while it runs; a worker's few last).
 _CONTEXTS: OrderedDict[str, Context] = OrderedDict()
 _CONTEXTS_LOCK = threading.Lock()
 _CONTEXTS_KEPT = 4
-
-
-def where(layer: Any, rel: str) -> str:
-    """A path users can paste: the local path, or ``protocol://path`` on other filesystems."""
-    return layer.shown(layer.path(rel))
 
 
 @dataclass
@@ -71,7 +66,7 @@ class Context:
         if repair is not None:
             how, at, what = repair
             repair = (how, next(i for i, (known, _) in enumerate(self.layers) if known is at), what)
-        return Finding(severity, code, where(layer, rel), message, action, repair=repair, **kw)
+        return Finding(severity, code, layer.located(rel), message, action, repair=repair, **kw)
 
 
 @contextlib.contextmanager

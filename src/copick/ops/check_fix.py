@@ -18,7 +18,6 @@ from typing import Any
 
 from copick import layout, staging
 from copick.entities.base import storage_of
-from copick.ops.check_context import where
 
 QUARANTINE_DIR = ".copick-quarantine"
 
@@ -53,10 +52,10 @@ def apply_fixes(root: Any, findings: list) -> str | None:
                 target = layout.join(quarantine, rel)
                 _move(layer, rel, target)
                 used = True
-                finding.fixed = f"moved to {where(layer, target)}"
+                finding.fixed = f"moved to {layer.located(target)}"
         except OSError as err:
             finding.fixed = f"not fixed: {err}"
-    return where(overlay, quarantine) if used else None
+    return overlay.located(quarantine) if used else None
 
 
 def _move(layer: Any, rel: str, target: str) -> None:
