@@ -109,6 +109,7 @@ def table_rows(
 ) -> dict[str, list]:
     """Every table's rows (dicts by column, portal entities' metadata under ``croissant_reshape.FACTS``)
     for the selected runs; URLs relative to the source's base, or with ``absolute`` all absolute."""
+    from copick import layout
     from copick.entities.base import shown_location
     from copick.formats.croissant import TABLES, cell
     from copick.ops.croissant_reshape import FACTS
@@ -174,7 +175,7 @@ def table_rows(
     if not source.is_portal:  # portal projects have no density maps of their objects
         for obj in root.pickable_objects:
             if obj.is_particle and (selection.objects is None or obj.name in selection.objects):
-                rows["objects"].append({"name": obj.name, "url": f"{prefix}Objects/{obj.name}.zarr"})
+                rows["objects"].append({"name": obj.name, "url": prefix + layout.object_store_path(obj.name)})
     _complete_from_files(files, file_sha256)
     return rows
 
