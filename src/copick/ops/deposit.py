@@ -176,7 +176,7 @@ def _link_run(run: Any, target: str, name: str, uris: dict[str, list[str]]) -> _
     if not selected:
         return outcome
     os.makedirs(target, exist_ok=True)
-    run_parts = [layout.RUNS_DIR, layout.check_run_name(name)]
+    run_parts = layout.run_path(name).split("/")
     for parts, (label, entity) in sorted(selected.items()):
         rel = "/".join([*run_parts, *parts])
         try:
