@@ -343,3 +343,12 @@ def test_a_session_id_template_giving_an_id_copick_cannot_read_back_is_an_error(
     assert templated == {"{method_type}": "hand-made", "{no_such_field}": "0"}
     with pytest.raises(InvalidNameError, match=r"--session-id-template '\.\{method_type\}': .*'\.hand-made'"):
         apply({"picks": [row]}, Reshape(session_template=".{method_type}"))
+
+
+def test_a_malformed_uri_filter_is_an_error_even_when_no_run_is_selected(tmp_path):
+    config = make_project(tmp_path)
+    project = tmp_path / "proj"
+    words = ["config", "export-croissant", "--config", config, "--project-root", str(project),
+             "--base-url", project.as_uri() + "/", "--runs", "TS_404", "--picks", "re:("]  # fmt: skip
+    assert_one_error(invoke(words), "Invalid picks URI format: 're:('", "not a valid regular expression")
+    assert not (project / "Croissant").exists()

@@ -122,12 +122,13 @@ def table_rows(
         return _url(shown_location(entity), source, prefix)
 
     split_of = {run: name for name, runs in selection.splits.items() for run in runs}
-    wanted = _selected_uris(root, selection)
+    filters = _uri_filters(selection)
     rows: dict[str, list[dict[str, Any]]] = {t.name: [] for t in TABLES}
     runs = [r for r in root.runs if selection.runs is None or r.name in selection.runs]
     _check_splits(selection.splits, {r.name for r in runs})
     files: list[tuple[dict[str, Any], Any, bool]] = []  # picks/mesh rows completed from their files
     for run in runs:
+        wanted = _selected_uris(root, run.name, filters)
         portal_run = getattr(run.meta, "portal_run_id", None)
         rows["runs"].append({"name": run.name, "portal_run_id": portal_run, "split": split_of.get(run.name)})
         for vs in run.voxel_spacings:
@@ -243,19 +244,30 @@ def _segmentation_table(segmentation: Any) -> str:
     return "segmentations"
 
 
-def _selected_uris(root: Any, selection: CroissantSelection) -> dict[str, set[str]]:
-    """The URIs of the entities each kind's URI filters select (kinds without filters: absent)."""
+def _uri_filters(selection: CroissantSelection) -> dict[str, list[str]]:
+    """Each kind's URI filters (kinds without filters: absent), each parsed once here so a malformed
+    URI is an error even when no run is selected."""
+    from copick.util.uri import parse_copick_uri
+
+    filters = {kind: list(uris) for kind, uris in selection.uris.items()}
+    filters = {kind: uris for kind, uris in filters.items() if uris}
+    for kind, uris in filters.items():
+        for uri in uris:
+            parse_copick_uri(uri, kind)
+    return filters
+
+
+def _selected_uris(root: Any, run_name: str, filters: Mapping[str, list[str]]) -> dict[str, set[str]]:
+    """The URIs of the entities of run ``run_name`` each kind's URI ``filters`` select."""
     from copick.util.uri import serialize_copick_uri
     from copick.util.uri_select import resolve_copick_objects
 
-    wanted: dict[str, set[str]] = {}
-    for kind, uris in selection.uris.items():
-        uris = list(uris)
-        if uris:
-            wanted[kind] = {
-                serialize_copick_uri(e) for uri in uris for e in resolve_copick_objects(uri, root, kind)
-            }
-    return wanted
+    return {
+        kind: {
+            serialize_copick_uri(e) for uri in uris for e in resolve_copick_objects(uri, root, kind, run_name)
+        }
+        for kind, uris in filters.items()
+    }
 
 
 def _keep(wanted: dict[str, set[str]], kind: str, entity: Any) -> bool:
