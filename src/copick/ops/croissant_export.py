@@ -237,11 +237,12 @@ def _json_voxel_size(data: bytes | None) -> Any:
 
 
 def _segmentation_table(segmentation: Any) -> str:
-    if getattr(segmentation, "is_instance", False):
-        return "instance_segmentations"
-    if getattr(segmentation, "is_panoptic", False):
-        return "panoptic_segmentations"
-    return "segmentations"
+    """The table of a segmentation: instance and panoptic ones have their own, binary and
+    multilabel ones share ``segmentations``."""
+    from copick.kinds.images import segmentation_type_of
+
+    seg_type = segmentation_type_of(segmentation)
+    return f"{seg_type}_segmentations" if seg_type in ("instance", "panoptic") else "segmentations"
 
 
 def _uri_filters(selection: CroissantSelection) -> dict[str, list[str]]:
