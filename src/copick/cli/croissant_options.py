@@ -10,6 +10,8 @@ from typing import Any
 
 import click
 
+from copick.cli.common import option_group
+
 
 def parse_splits(flags: tuple[str, ...], splits_file: str | None) -> dict[str, list[str]]:
     """Run names per split from ``--splits-file`` (CSV ``split,run``) then ``--split name=a,b`` flags
@@ -33,7 +35,10 @@ def parse_splits(flags: tuple[str, ...], splits_file: str | None) -> dict[str, l
 
 
 def run_names(value: str | None) -> list[str] | None:
-    return None if value is None else [n.strip() for n in value.split(",") if n.strip()]
+    """Comma-separated names as a list; ``None`` (the option not given: no filter) stays ``None``."""
+    from copick.ops.names import split_names
+
+    return None if value is None else split_names(value)
 
 
 _URI_HELP = "Copick URI selecting {} (repeatable; omit to include all)."
@@ -61,12 +66,6 @@ def selection_of(options: dict[str, Any]) -> Any:
     )
 
 
-def _apply(func: Any, options: list[Any]) -> Any:
-    for option in reversed(options):
-        func = option(func)
-    return func
-
-
 def split_options(func: Any) -> Any:
     """``--split`` / ``--splits-file``: run names per ML split."""
     splits_file = click.option(
@@ -75,8 +74,8 @@ def split_options(func: Any) -> Any:
         type=click.Path(exists=True, dir_okay=False),
         help="CSV with columns 'split' and 'run'; --split flags override its splits of the same name.",
     )
-    return _apply(
-        func, [click.option("--split", "split_flags", multiple=True, help=_SPLIT_HELP), splits_file]
+    return option_group(click.option("--split", "split_flags", multiple=True, help=_SPLIT_HELP), splits_file)(
+        func
     )
 
 
@@ -85,49 +84,47 @@ def filter_options(func: Any) -> Any:
     uri_options = [
         click.option(f"--{flag}", multiple=True, help=_URI_HELP.format(flag)) for _, flag in _URI_FLAGS
     ]
-    return _apply(
-        split_options(func),
-        [
-            click.option("--runs", default=None, help="Comma-separated run names to include (omit: all)."),
-            *uri_options,
-            click.option(
-                "--objects", default=None, help="Comma-separated names of objects whose maps are listed."
-            ),
-            click.option("--no-file-sha256", is_flag=True, help="Skip the sha256 of picks and mesh files."),
-            click.option("--tomo-type-map", default=None, help="Rename tomo types: 'wbp-raw:wbp,a:b'."),
-            click.option(
-                "--object-name-map",
-                default=None,
-                help="Rename objects (rows and the embedded config): 'cytosolic-ribosome:ribosome'.",
-            ),
-            click.option(
-                "--session-id-template",
-                default=None,
-                help="CDP-only: picks/segmentation session ids from annotation fields, e.g. '{method_type}' "
-                "(any scalar annotation field, {author}, {authors}, {annotation_file_id}).",
-            ),
-            *[
-                option
-                for group in _CDP_GROUPS
-                for option in (
-                    click.option(f"--{group}-portal-meta", default=None, help=_META_HELP.format(group)),
-                    click.option(f"--{group}-author", default=None, help=_AUTHOR_HELP.format(group)),
-                )
-            ],
+    return option_group(
+        click.option("--runs", default=None, help="Comma-separated run names to include (omit: all)."),
+        *uri_options,
+        click.option(
+            "--objects", default=None, help="Comma-separated names of objects whose maps are listed."
+        ),
+        click.option("--no-file-sha256", is_flag=True, help="Skip the sha256 of picks and mesh files."),
+        click.option("--tomo-type-map", default=None, help="Rename tomo types: 'wbp-raw:wbp,a:b'."),
+        click.option(
+            "--object-name-map",
+            default=None,
+            help="Rename objects (rows and the embedded config): 'cytosolic-ribosome:ribosome'.",
+        ),
+        click.option(
+            "--session-id-template",
+            default=None,
+            help="CDP-only: picks/segmentation session ids from annotation fields, e.g. '{method_type}' "
+            "(any scalar annotation field, {author}, {authors}, {annotation_file_id}).",
+        ),
+        *[
+            option
+            for group in _CDP_GROUPS
+            for option in (
+                click.option(f"--{group}-portal-meta", default=None, help=_META_HELP.format(group)),
+                click.option(f"--{group}-author", default=None, help=_AUTHOR_HELP.format(group)),
+            )
         ],
-    )
+    )(split_options(func))
 
 
 def reshape_of(options: dict[str, Any], portal: bool) -> Any:
     """The ``Reshape`` of the rename and CDP-only options; CDP-only options need a portal source."""
     from copick.ops.croissant_reshape import Reshape, parse_map, parse_pairs
+    from copick.ops.names import split_names
 
     reshape = Reshape(
         tomo_types=parse_map(options["tomo_type_map"], "--tomo-type-map"),
         object_names=parse_map(options["object_name_map"], "--object-name-map"),
         session_template=options["session_id_template"],
         meta={g: parse_pairs(options[f"{g}_portal_meta"], f"--{g}-portal-meta") for g in _CDP_GROUPS},
-        authors={g: run_names(options[f"{g}_author"]) or [] for g in _CDP_GROUPS},
+        authors={g: split_names(options[f"{g}_author"]) for g in _CDP_GROUPS},
     )
     unsupported = reshape.portal_only_options()
     if unsupported and not portal:
