@@ -123,16 +123,21 @@ class ManifestCatalog:
         return Record(meta, locator, self.source, read_only=self.read_only)
 
     def _rows(self, table: str) -> Iterator[dict[str, str]]:
-        """The rows of ``table`` whose names copick's layout accepts; another row is left out with a
-        warning naming the table and the rule it broke, as a folder no name can make is not listed
-        (such a run or entity could be neither written nor copied)."""
+        """The rows of ``table`` whose names copick's layout accepts (``_checked``)."""
+        return (row for row, _ in self._checked(table))
+
+    def _checked(self, table: str) -> Iterator[tuple[dict[str, str], dict[str, Any] | None]]:
+        """``(row, its segmentation meta values or None)`` for the rows of ``table`` whose names
+        copick's layout accepts; another row is left out with a warning naming the table and the
+        rule it broke, as a folder no name can make is not listed (such a run or entity could be
+        neither written nor copied)."""
         for row in self.manifest.rows.get(table, []):
             try:
-                _check_names(table, row)
+                values = _check_names(table, row)
             except ValueError as err:
                 _log.warning(f"{self.source}: a row of {table}.csv is left out: {err}")
                 continue
-            yield row
+            yield row, values
 
     def _build(self) -> dict[tuple, list[Record]]:
         rows = self._rows
@@ -167,17 +172,17 @@ class ManifestCatalog:
                         values["voxel_spacing"] = reader.keywords["voxel_size"]
                 meta = ListedMeta(cls, values)
                 index[(kind, row["run"])].append(self._record(meta, row["url"], reader))
-        for table, kind in _SEGMENTATION_TABLES.items():
-            for row in rows(table):
-                index[(SEGMENTATION, row["run"])].append(
-                    self._record(_segmentation_meta(row, kind), row["url"])
-                )
+        for table in _SEGMENTATION_TABLES:
+            for row, values in self._checked(table):
+                meta = ListedMeta(CopickSegmentationMeta, values)
+                index[(SEGMENTATION, row["run"])].append(self._record(meta, row["url"]))
         return dict(index)
 
 
-def _check_names(table: str, row: dict[str, str]) -> None:
+def _check_names(table: str, row: dict[str, str]) -> dict[str, Any] | None:
     """Raise ``InvalidNameError`` (a ``ValueError``) when a name of ``row`` of ``table`` breaks a rule
-    of copick's layout (the names its entity would be stored under)."""
+    of copick's layout (the names its entity would be stored under); a segmentation row's meta
+    values are returned (the flags read once), ``None`` for other tables."""
     layout.check_run_name(row["name"] if table == "runs" else row["run"])
     if table in ("voxel_spacings", "tomograms", "features") or table in _SEGMENTATION_TABLES:
         layout.check_voxel_size(row["voxel_size"])
@@ -188,11 +193,12 @@ def _check_names(table: str, row: dict[str, str]) -> None:
     elif table in ("picks", "meshes"):
         layout.annotation_file_name(row["user_id"], row["session_id"], row["object_name"], ".json")
     elif table in _SEGMENTATION_TABLES:
-        multilabel = row.get("is_multilabel", "").lower() == "true"
-        kind = _SEGMENTATION_TABLES[table] or ("multilabel" if multilabel else "binary")
+        values = _segmentation_values(row, _SEGMENTATION_TABLES[table])
         layout.segmentation_store_name(
-            float(row["voxel_size"]), row["user_id"], row["session_id"], row["name"], kind
+            values["voxel_size"], row["user_id"], row["session_id"], row["name"], values.pop("seg_type")
         )
+        return values
+    return None
 
 
 def _ndjson_reader(row: dict[str, str]) -> Any:
@@ -207,16 +213,16 @@ def _ndjson_reader(row: dict[str, str]) -> Any:
     return partial(read_ndjson, voxel_size=float(row.get("voxel_size") or 1.0), oriented=True)
 
 
-def _segmentation_meta(row: dict[str, str], kind: str | None) -> ListedMeta:
-    return ListedMeta(
-        CopickSegmentationMeta,
-        {
-            "user_id": row["user_id"], "session_id": row["session_id"], "name": row["name"],
-            "is_multilabel": row.get("is_multilabel", "").lower() == "true",
-            "is_instance": kind == "instance", "is_panoptic": kind == "panoptic",
-            "voxel_size": float(row["voxel_size"]),
-        },
-    )  # fmt: skip
+def _segmentation_values(row: dict[str, str], kind: str | None) -> dict[str, Any]:
+    """A segmentation row's meta values and its type (``seg_type``: the table's ``kind``, else
+    multilabel or binary by the row's flag)."""
+    multilabel = row.get("is_multilabel", "").lower() == "true"
+    return {
+        "user_id": row["user_id"], "session_id": row["session_id"], "name": row["name"],
+        "is_multilabel": multilabel, "is_instance": kind == "instance", "is_panoptic": kind == "panoptic",
+        "voxel_size": float(row["voxel_size"]),
+        "seg_type": kind or ("multilabel" if multilabel else "binary"),
+    }  # fmt: skip
 
 
 class UnlistedCatalog:
