@@ -15,7 +15,6 @@ from copick.cli.croissant_options import (
     filter_options,
     parse_splits,
     reshape_of,
-    run_names,
     selection_of,
     source_of,
     split_options,
@@ -33,6 +32,11 @@ def _json_object(value: str | None, param: str) -> dict[str, Any]:
     if not isinstance(parsed, dict):
         raise click.BadParameter("expected a JSON object, e.g. '{\"anon\": true}'.", param_hint=param)
     return parsed
+
+
+def _url_or_abspath(location: str) -> str:
+    """A URL as given, a local path made absolute (what the manifest readers and editors take)."""
+    return location if "://" in location else os.path.abspath(location)
 
 
 def _write_json(path: str, document: dict[str, Any]) -> str:
@@ -88,7 +92,7 @@ def mlcroissant(
     from copick.ops.open import from_croissant
 
     logger = start(__name__, debug)
-    url = croissant_url if "://" in croissant_url else os.path.abspath(croissant_url)
+    url = _url_or_abspath(croissant_url)
     overlay_root, overlay_args = overlay_settings(overlay, _json_object(overlay_fs_args, "--overlay-fs-args"))
     root = from_croissant(
         url,
@@ -240,10 +244,11 @@ def set_splits(
           --split train=TS_001,TS_002 --split val=TS_003 --unassign TS_004
     """
     from copick.ops.croissant_edit import set_splits as apply
+    from copick.ops.names import split_names
 
     logger = start(__name__, debug)
-    url = manifest if "://" in manifest else os.path.abspath(manifest)
-    found = apply(url, parse_splits(split_flags, splits_file), run_names(unassign) or [], clear_all)
+    url = _url_or_abspath(manifest)
+    found = apply(url, parse_splits(split_flags, splits_file), split_names(unassign), clear_all)
     summary = "; ".join(f"{name}: {len(runs)} runs" for name, runs in found.items()) or "no splits"
     logger.info(f"Updated splits in {url} ({summary})")
 
@@ -284,7 +289,7 @@ def append_croissant(
     from copick.ops.croissant_edit import append_croissant as append
 
     logger = start(__name__, options.pop("debug"))
-    url = manifest if "://" in manifest else os.path.abspath(manifest)
+    url = _url_or_abspath(manifest)
     with source_of(source_config, source_dataset_ids, "--source-config") as source:
         reshape = reshape_of(options, source.is_portal)
         counts = append(url, source, selection_of(options), not options["no_file_sha256"], reshape=reshape)
