@@ -15,7 +15,7 @@ class ProjectStorage:
     data portal, as read-only as a static layer), then the static layer's, then the overlay's.
 
     Without a static root both names refer to the same layer and nothing is read-only.
-    ``folder_catalog(layer, read_only)`` makes a folder layer's catalog (default: ``FolderCatalog``;
+    ``folder_catalog(layer)`` makes a folder layer's catalog (default: ``FolderCatalog``;
     a manifest backend lists its data folder through the manifest instead).
     """
 
@@ -24,7 +24,7 @@ class ProjectStorage:
         overlay: Layer,
         static: Layer | None = None,
         catalogs: tuple = (),
-        folder_catalog: Callable[[Layer, bool], Any] | None = None,
+        folder_catalog: Callable[[Layer], Any] | None = None,
     ):
         from copick.catalog.folders import FolderCatalog
 
@@ -34,8 +34,8 @@ class ProjectStorage:
         self.catalogs = tuple(catalogs)  # catalogs of other sources than the project's folders
         if static is not None:
             static.read_only = True
-        make = folder_catalog or (lambda layer, read_only: FolderCatalog(layer))
-        self.folders = tuple(make(layer, read_only) for layer, read_only in self.layers())
+        make = folder_catalog or FolderCatalog
+        self.folders = tuple(make(layer) for layer, _ in self.layers())
         self.sources = (*self.catalogs, *self.folders)  # every catalog, in listing order
 
     def records(self, kind: str, run: str | None = None, voxel_size: float | None = None) -> list:

@@ -197,13 +197,11 @@ def _open_storage(config: CopickConfigMLCroissant, base: Layer, catalog: Any) ->
             overlay,
             base,
             (catalog,),
-            lambda layer, read_only: NoRecords() if layer is base else FolderCatalog(layer),
+            lambda layer: NoRecords() if layer is base else FolderCatalog(layer),
         )
     return ProjectStorage(
         base,
         None,
         (catalog,),
-        lambda layer, read_only: (
-            NoRecords() if layer.read_only else UnlistedCatalog(FolderCatalog(layer), catalog)
-        ),
+        lambda layer: NoRecords() if layer.read_only else UnlistedCatalog(FolderCatalog(layer), catalog),
     )
