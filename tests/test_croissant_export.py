@@ -314,7 +314,7 @@ def test_a_rename_copick_cannot_read_back_fails_before_anything_is_written(tmp_p
         (
             "--object-name-map",
             "ribosome:ribo some",
-            "forbids in object names",
+            "Object name 'ribo some' contains characters copick forbids in names",
             "use a name such as 'ribo-some'",
         ),
         ("--object-name-map", "membrane:mem,ribosome:.ribo", "Object name '.ribo'", "starts with '.'"),

@@ -30,6 +30,14 @@ def _check_clean(value: str | None, field: str) -> str | None:
     return value
 
 
+def check_object_name(name: str) -> str:
+    """``name`` if it can name a pickable object: clean (``sanitize_name`` leaves it as it is) and a
+    valid copick file name; else a ``ValueError`` naming the rule."""
+    from copick import layout
+
+    return layout.check_name(_check_clean(name, "Object name"), "Object name")
+
+
 class FilamentSpec(BaseModel):
     """How a filament object is described in ``metadata["copick"]["filament"]``."""
 
@@ -58,9 +66,7 @@ class PickableObject(BaseModel):
     @field_validator("name")
     @classmethod
     def _name_is_clean(cls, v: str) -> str:
-        from copick import layout
-
-        return layout.check_name(_check_clean(v, "Object name"), "Object name")
+        return check_object_name(v)
 
     @field_validator("label")
     @classmethod

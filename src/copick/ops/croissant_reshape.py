@@ -64,18 +64,15 @@ def _check_target(field_name: str, name: str) -> None:
     """Raise ``InvalidNameError`` naming the rule when ``name``, written as it is into the rows (and
     for objects into the embedded config), is not a name copick reads back."""
     from copick import layout
-    from copick.util.escape import sanitize_name
+    from copick.metadata import check_object_name
 
     if field_name == "tomo_types":
         layout.tomogram_store_name(name)
         return
-    clean = sanitize_name(name, suppress_warnings=True)
-    if clean != name:
-        raise InvalidNameError(
-            f'Object name {name!r} contains characters copick forbids in object names (< > : " / \\ | ? *, '
-            f'control characters, whitespace and "_"); use a name such as {clean!r}.'
-        )
-    layout.check_name(name, "Object name")
+    try:
+        check_object_name(name)
+    except ValueError as err:  # the config's rule, as PickableObject states it
+        raise InvalidNameError(str(err)) from None
 
 
 def _parse_items(value: str | None, option: str, sep: str, form: str, need_value: bool) -> dict[str, str]:
