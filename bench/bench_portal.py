@@ -47,9 +47,8 @@ import time
 from pathlib import Path
 
 import portal_servers
-import refenv
 from portal_report import CASES, render, summarize
-from report import IMPLS
+from report import implementations
 
 BENCH = Path(__file__).resolve().parent
 
@@ -79,21 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     ns = parse_args(argv)
     n_runs = max(5, ns.runs or (8 if ns.smoke else 120))
     repeats = ns.repeats or (1 if ns.smoke else 3)
-    pythons = {"ours": ns.ours_python, "limit": ns.ours_python}
-    impls = list(IMPLS)
-    notes = []
-    if ns.no_limit:
-        impls.remove("limit")
-    if ns.no_ref:
-        impls.remove("ref")
-        notes.append("reference skipped (--no-ref)")
-    else:
-        try:
-            pythons["ref"] = refenv.reference_python()
-        except refenv.RefEnvUnavailable as exc:
-            impls.remove("ref")
-            notes.append(f"reference unavailable: {str(exc).splitlines()[0]}")
-            print(f"WARNING: {notes[-1]}", file=sys.stderr)
+    impls, pythons, ref_note = implementations(ns.ours_python, ns.no_limit, ns.no_ref)
+    notes = [ref_note] if ref_note else []
 
     scratch = Path(tempfile.mkdtemp(prefix="copick-bench-portal-"))
     results: dict[str, dict[str, list[dict]]] = {i: {c: [] for c in CASES} for i in impls}

@@ -17,6 +17,29 @@ from specs import Spec
 IMPLS = ("ours", "ref", "limit")
 
 
+def implementations(ours_python: str, no_limit: bool, no_ref: bool) -> tuple[list[str], dict[str, str], str]:
+    """``(implementations, their interpreters, note)`` of a run: the note says why the reference is
+    left out (``--no-ref``, or its environment could not be built: also warned on stderr), else ""."""
+    import sys
+
+    import refenv
+
+    impls, pythons, note = list(IMPLS), {"ours": ours_python, "limit": ours_python}, ""
+    if no_limit:
+        impls.remove("limit")
+    if no_ref:
+        impls.remove("ref")
+        note = "reference skipped (--no-ref)"
+    else:
+        try:
+            pythons["ref"] = refenv.reference_python()
+        except refenv.RefEnvUnavailable as exc:
+            impls.remove("ref")
+            note = f"reference unavailable: {str(exc).splitlines()[0]}"
+            print(f"WARNING: {note}", file=sys.stderr)
+    return impls, pythons, note
+
+
 @dataclass
 class Outcome:
     """One workload's result in one process: timed seconds, peak RSS, checksum, library versions, or

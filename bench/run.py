@@ -39,7 +39,7 @@ sys.path.insert(0, str(BENCH))
 import refenv  # noqa: E402
 import workloads as wl  # noqa: E402
 from inputs import CACHE, prepare, start_s3_server  # noqa: E402
-from report import IMPLS, Outcome, Row, check_row, render_notes, render_table, workloads_summary  # noqa: E402
+from report import Outcome, Row, check_row, implementations, render_notes, render_table, workloads_summary  # noqa: E402
 from scale_s3 import S3_ENV  # noqa: E402
 from specs import SPECS  # noqa: E402
 
@@ -158,21 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     batch = ns.smoke if ns.batch is None else ns.batch
     parallel = ns.smoke if ns.parallel is None else ns.parallel
 
-    pythons = {"ours": ns.ours_python, "limit": ns.ours_python}
-    impls = list(IMPLS)
-    if ns.no_limit:
-        impls.remove("limit")
-    ref_note = ""
-    if ns.no_ref:
-        impls.remove("ref")
-        ref_note = "reference skipped (--no-ref)"
-    else:
-        try:
-            pythons["ref"] = refenv.reference_python()
-        except refenv.RefEnvUnavailable as exc:
-            impls.remove("ref")
-            ref_note = f"reference unavailable: {str(exc).splitlines()[0]}"
-            print(f"WARNING: {ref_note}", file=sys.stderr)
+    impls, pythons, ref_note = implementations(ns.ours_python, ns.no_limit, ns.no_ref)
 
     rows = [Row(s, s.smoke if ns.smoke else s.full) for s in specs]
     server = None
